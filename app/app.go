@@ -1,0 +1,178 @@
+// Package app assembles configuration, store, engine, gateway, workers and HTTP into one
+// runnable App. cmd/sawt and the end-to-end tests both build the gateway through it, so what
+// is tested is what runs.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/sawt/sawt/flows"
+	"github.com/sawt/sawt/gateway"
+	"github.com/sawt/sawt/locales"
+	"github.com/sawt/sawt/store"
+	"github.com/sawt/sawt/store/localpg"
+)
+
+// App is a running Sawt: database, engine, gateway and job workers.
+type App struct {
+	Config   Config
+	Pool     *pgxpool.Pool
+	Engine   *flows.Engine
+	Texts    *locales.Catalog
+	Gateway  *gateway.Gateway
+	River    *river.Client[pgx.Tx]
+	Registry *prometheus.Registry
+	Log      *slog.Logger
+
+	localPG *localpg.Server
+	workers bool
+}
+
+// Options chooses what New starts.
+type Options struct {
+	// Workers runs the job workers (the outbox). `sawt chat` runs without: its replies are
+	// printed, not sent.
+	Workers bool
+}
+
+// OpenDatabase connects to DATABASE_URL, or starts the private server under DataDir and
+// returns it too, for the caller to stop after closing the pool.
+func OpenDatabase(ctx context.Context, cfg Config) (*pgxpool.Pool, *localpg.Server, error) {
+	cfg = cfg.withDefaults()
+	url := cfg.DatabaseURL
+	var srv *localpg.Server
+	if url == "" {
+		var err error
+		srv, err = localpg.Start(ctx, localpg.Options{Dir: cfg.DataDir, Durable: true, Logf: cfg.Logf})
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := srv.EnsureDatabase(ctx, "sawt"); err != nil {
+			_ = srv.Stop()
+			return nil, nil, err
+		}
+		url = srv.URL("sawt")
+	}
+	pool, err := store.Open(ctx, url, store.PoolConfig{MaxConns: cfg.DBMaxConns})
+	if err != nil {
+		if srv != nil {
+			_ = srv.Stop()
+		}
+		return nil, nil, err
+	}
+	return pool, srv, nil
+}
+
+// New opens the database, applies migrations under a lock and assembles the gateway.
+func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	texts, err := locales.Default()
+	if err != nil {
+		return nil, fmt.Errorf("load texts: %w", err)
+	}
+	defs, err := flows.Load(cfg.FlowsDir)
+	if err != nil {
+		return nil, fmt.Errorf("load flows: %w", err)
+	}
+	engine, err := flows.New(defs, texts, gateway.EngineConfig(flows.Config{IdleTimeout: cfg.SessionIdle}))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.FlowsDir != "" {
+		if probs := flows.Check(defs, texts, gateway.EngineConfig(flows.Config{})); len(probs) > 0 {
+			return nil, fmt.Errorf("flows in %s have %d problems, first: %s (run sawt flows check)", cfg.FlowsDir, len(probs), probs[0])
+		}
+	}
+
+	pool, srv, err := OpenDatabase(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Pool: pool, Engine: engine, Texts: texts, Log: log, localPG: srv, workers: opts.Workers}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	applied, err := store.Migrate(ctx, pool)
+	if err != nil {
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	for _, m := range applied {
+		log.Info("migration applied", "migration", m)
+	}
+
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := gateway.NewMetrics(a.Registry)
+
+	riverCfg := &river.Config{Logger: log.With("component", "river")}
+	if opts.Workers {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &gateway.SendWorker{
+			Pool: pool, Senders: cfg.Senders, Now: cfg.Now, Metrics: metrics, Logger: log,
+		})
+		riverCfg.Workers = workers
+		riverCfg.Queues = map[string]river.QueueConfig{
+			river.QueueDefault:  {MaxWorkers: 10},
+			gateway.OutboxQueue: {MaxWorkers: 20},
+		}
+	}
+	a.River, err = river.NewClient(riverpgxv5.New(pool), riverCfg)
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	a.Gateway, err = gateway.New(gateway.Config{
+		Pool: pool, Engine: engine, River: a.River, Now: cfg.Now, Rand: cfg.Rand, Metrics: metrics, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close releases the database (and stops a private server). It does not stop workers: Run does.
+func (a *App) Close() {
+	if a.Pool != nil {
+		a.Pool.Close()
+	}
+	if a.localPG != nil {
+		if err := a.localPG.Stop(); err != nil {
+			a.Log.Error("stop PostgreSQL", "err", err)
+		}
+	}
+}
+
+// Ready reports whether the database answers and its schema is up to date.
+func (a *App) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := a.Pool.Ping(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	if err := store.CheckMigrated(ctx, a.Pool); err != nil {
+		if errors.Is(err, store.ErrNotMigrated) {
+			return err
+		}
+		return fmt.Errorf("database: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// ShutdownTimeout is how long Run lets in-flight webhooks and jobs finish once asked to stop.
+const ShutdownTimeout = 20 * time.Second
+
+// Listeners are the two HTTP listeners, opened before Run so that a port in use is reported
+// at start-up and tests can listen on port 0.
+type Listeners struct {
+	Public, Admin net.Listener
+}
+
+// Listen opens the public and admin listeners.
+func (a *App) Listen() (Listeners, error) {
+	pub, err := net.Listen("tcp", a.Config.HTTPAddr)
+	if err != nil {
+		return Listeners{}, fmt.Errorf("public listener SAWT_HTTP_ADDR=%s: %w", a.Config.HTTPAddr, err)
+	}
+	adm, err := net.Listen("tcp", a.Config.AdminAddr)
+	if err != nil {
+		pub.Close()
+		return Listeners{}, fmt.Errorf("admin listener SAWT_ADMIN_ADDR=%s: %w", a.Config.AdminAddr, err)
+	}
+	return Listeners{Public: pub, Admin: adm}, nil
+}
+
+// PublicHandler serves the providers' webhooks.
+func (a *App) PublicHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+	})
+	return mux
+}
+
+// AdminHandler serves health, readiness and metrics.
+func (a *App) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.Ready(r.Context()); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+	})
+	return mux
+}
+
+// Run serves the listeners and runs the workers until ctx is done, then shuts down
+// gracefully: listeners stop accepting, in-flight requests and jobs get ShutdownTimeout to
+// finish. It returns the first error that stopped it, or nil after a requested stop.
+func (a *App) Run(ctx context.Context, l Listeners) error {
+	servers := []*http.Server{
+		{Handler: a.PublicHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second},
+		{Handler: a.AdminHandler(), ReadHeaderTimeout: 10 * time.Second},
+	}
+	if a.workers {
+		if err := a.River.Start(ctx); err != nil {
+			return fmt.Errorf("start job workers: %w", err)
+		}
+	}
+	errc := make(chan error, len(servers))
+	var wg sync.WaitGroup
+	for i, ln := range []net.Listener{l.Public, l.Admin} {
+		wg.Add(1)
+		go func(s *http.Server, ln net.Listener) {
+			defer wg.Done()
+			if err := s.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}(servers[i], ln)
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	a.Log.Info("shutting down: finishing in-flight requests and jobs")
+	shutCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.Shutdown(shutCtx); err != nil {
+			a.Log.Warn("http shutdown", "err", err)
+		}
+	}
+	wg.Wait()
+	if a.workers {
+		if err := a.River.Stop(shutCtx); err != nil {
+			a.Log.Warn("jobs did not finish in time; stopping them (they will run again)", "err", err)
+			hard, cancelHard := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = a.River.StopAndCancel(hard)
+			cancelHard()
+		}
+	}
+	return runErr
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,120 @@
+// Package channels is the neutral contract between the messaging providers and the gateway:
+// what an inbound message is, what an outbound message is, who receives the one and who sends
+// the other. It imports nothing of ours, so every package may depend on it.
+package channels
+
+import (
+	"context"
+	"time"
+)
+
+// Kind names a channel: how a person reaches us and how replies are rendered for them.
+type Kind string
+
+// The channels Sawt speaks on.
+const (
+	Telegram Kind = "telegram"
+	SMS      Kind = "sms"
+	Voice    Kind = "voice"
+	Terminal Kind = "terminal" // `sawt chat`: the real engine and store, without a provider
+)
+
+// Kinds lists every channel kind, in a stable order.
+var Kinds = []Kind{Telegram, SMS, Voice, Terminal}
+
+// Valid reports whether k is one of the known kinds.
+func (k Kind) Valid() bool {
+	switch k {
+	case Telegram, SMS, Voice, Terminal:
+		return true
+	}
+	return false
+}
+
+// Media is a reference to something a person sent that is not text (a voice note, a photo,
+// a recording). The content stays at the provider until a later step fetches it.
+type Media struct {
+	Type string `json:"type"` // "audio", "image", "document", "recording"
+	URL  string `json:"url,omitempty"`
+	ID   string `json:"id,omitempty"` // provider file or recording identifier
+}
+
+// Inbound is one message from a person, parsed from a provider's request.
+type Inbound struct {
+	Channel    Kind
+	ExternalID string // the provider's identifier: the dedupe key together with Channel
+	URN        URN
+	Text       string
+	Payload    string // the payload of a pressed button, when there was one
+	Media      []Media
+	// LanguageHint is what the provider tells about the person's language (Telegram's
+	// language_code). It is a hint shown first, never a decision.
+	LanguageHint string
+	ReceivedAt   time.Time
+	// Inline asks for the replies in the result rather than through the outbox: the voice
+	// webhook renders them into its HTTP answer, the terminal prints them.
+	Inline bool
+}
+
+// Choice is one option of a menu: Number is what the person types or presses, Payload what a
+// button sends back.
+type Choice struct {
+	Number  string `json:"number"`
+	Label   string `json:"label"`
+	Payload string `json:"payload"`
+}
+
+// Outbound is one message to a person, already rendered in their language.
+type Outbound struct {
+	ID       int64 // the message's row in the log
+	Channel  Kind
+	URN      URN
+	Language string
+	// Text is the whole message as it is shown on text channels (for SMS and the terminal it
+	// already holds the numbered list of choices).
+	Text string
+	// Choices are the menu options; Telegram shows them as buttons.
+	Choices []Choice
+	// Keys are the locale keys the text was made of, in order; the voice channel plays the
+	// recorded prompt of each.
+	Keys []string
+	// Expect is what the conversation waits for next: "choice", "yesno", "text", a validated
+	// input such as "reference", or "" for nothing. Voice gathers digits or records by it.
+	Expect string
+}
+
+// Result is what the gateway did with an inbound message.
+type Result struct {
+	Duplicate bool       // the external ID had been received before; nothing new was done
+	Replies   []Outbound // the replies, in order (also for a duplicate, as first produced)
+}
+
+// Receiver takes an inbound message and stores and handles it in one transaction. It returns
+// only when the message is durably stored; an error means it was not, and the provider should
+// be told to retry.
+type Receiver interface {
+	Receive(ctx context.Context, in Inbound) (Result, error)
+}
+
+// Sender sends one outbound message through a provider. Errors should be *SendError so the
+// outbox knows whether to retry.
+type Sender interface {
+	Send(ctx context.Context, msg Outbound) (SendResult, error)
+}
+
+// SendResult is what a provider told us about an accepted message.
+type SendResult struct {
+	ProviderID string
+	Status     Status
+}
+
+// Status is the delivery state of an outbound message.
+type Status string
+
+// Delivery states, in the order a message normally goes through them.
+const (
+	StatusQueued    Status = "queued"
+	StatusSent      Status = "sent"
+	StatusDelivered Status = "delivered"
+	StatusFailed    Status = "failed"
+)

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/sawt/sawt/app"
+)
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "serve", "serve", strings.TrimSpace(`
+Runs the gateway: the public listener for provider webhooks (SAWT_HTTP_ADDR, default :8080),
+the admin listener with /healthz, /readyz and /metrics (SAWT_ADMIN_ADDR, default
+127.0.0.1:8081), and the job workers that send replies. Migrations are applied at start-up.
+Without DATABASE_URL a private PostgreSQL runs under SAWT_DATA_DIR (default ./sawt-data).
+Stops gracefully on SIGINT or SIGTERM.`))
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := config(e)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	cfg.Logger = log
+	a, err := app.New(ctx, cfg, app.Options{Workers: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	for _, line := range channelStatus(cfg) {
+		log.Info(line)
+	}
+	l, err := a.Listen()
+	if err != nil {
+		return err
+	}
+	log.Info("sawt is running", "public", l.Public.Addr().String(), "admin", l.Admin.Addr().String())
+	if err := a.Run(ctx, l); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// channelStatus says, for each provider, whether it is on and if not why.
+func channelStatus(cfg app.Config) []string {
+	var lines []string
+	if cfg.TelegramToken == "" {
+		lines = append(lines, "telegram channel: off (TELEGRAM_BOT_TOKEN is not set)")
+	} else {
+		lines = append(lines, "telegram channel: off (credentials are set, but this version has no Telegram channel yet)")
+	}
+	if cfg.TwilioSID == "" || cfg.TwilioToken == "" {
+		lines = append(lines, "twilio channels (SMS, voice): off (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set)")
+	} else {
+		lines = append(lines, "twilio channels (SMS, voice): off (credentials are set, but this version has no Twilio channel yet)")
+	}
+	return lines
+}

@@ -1,0 +1,199 @@
+package flows
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Flow is one conversation: a named list of steps, read from a YAML file.
+type Flow struct {
+	Name  string  `yaml:"name"`
+	Start string  `yaml:"start"` // defaults to the first step
+	Steps []*Step `yaml:"steps"`
+
+	File  string           `yaml:"-"`
+	Line  int              `yaml:"-"`
+	steps map[string]*Step // by ID
+}
+
+// Step is one turn: what Sawt says, what it waits for and where each answer leads.
+type Step struct {
+	ID string `yaml:"id"`
+	// Say is the texts said on entering the step, in order.
+	Say Parts `yaml:"say"`
+	// SayAll is a text said once in every language, each line in its own (the language menu).
+	SayAll string `yaml:"say_all"`
+	// Input is what the step waits for: "choice", "yesno", "text", or the name of a validator
+	// the engine was given (e.g. "reference"). Empty: the step waits for nothing.
+	Input   string    `yaml:"input"`
+	Choices []*Choice `yaml:"choices"`
+	Save    string    `yaml:"save"` // variable that keeps the answer (text, yesno, validator)
+	Max     int       `yaml:"max"`  // for text: longer answers are kept whole, and the person told
+	// Action is a call the gateway makes (open a case, look one up); On maps its outcome to
+	// the next step, Goto is the default.
+	Action string            `yaml:"action"`
+	Args   map[string]string `yaml:"args"`
+	On     map[string]string `yaml:"on"`
+	Goto   string            `yaml:"goto"` // a step ID, "flow:<name>" or "end"
+	// Repeat makes a step patient: an answer that is not understood is met with Retry and the
+	// question again, as often as needed (the main menu).
+	Repeat bool   `yaml:"repeat"`
+	Retry  string `yaml:"retry"`
+	// Errors maps a validator's problem ("length", "checksum", …) to the text explaining it.
+	Errors map[string]string `yaml:"errors"`
+	// CountTries tells the person how many tries they have left after a wrong answer.
+	CountTries bool `yaml:"count_tries"`
+	// GiveUp is said when the tries are used up, before going back to the menu.
+	GiveUp string `yaml:"give_up"`
+	// Confidential marks a step whose answer must never be kept in the message log.
+	Confidential bool `yaml:"confidential"`
+
+	Line int `yaml:"-"`
+}
+
+// Choice is one option of a choice step.
+type Choice struct {
+	Label string `yaml:"label"` // text key
+	// Language makes the option a language: its label is that language's own name and
+	// choosing it sets the contact's language.
+	Language string            `yaml:"language"`
+	Set      map[string]string `yaml:"set"`
+	Goto     string            `yaml:"goto"`
+	// Words are extra things people type for this option, in any script.
+	Words []string `yaml:"words"`
+
+	Line int `yaml:"-"`
+}
+
+// Part is one text of a step: a key, optionally counted (plural forms) or conditional.
+type Part struct {
+	Text  string `yaml:"text"`
+	Count string `yaml:"count"` // variable holding the number that picks the plural form
+	When  string `yaml:"when"`  // "var=value" or "var!=value"
+	Line  int    `yaml:"-"`
+}
+
+// Parts is a step's texts; in YAML a single key or a list of keys and {text, count, when}.
+type Parts []Part
+
+// UnmarshalYAML accepts `say: key`, `say: [key, …]` and `say: [{text: key, count: n}, …]`.
+func (p *Parts) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*p = Parts{{Text: n.Value, Line: n.Line}}
+		return nil
+	case yaml.SequenceNode:
+		for _, item := range n.Content {
+			if item.Kind == yaml.ScalarNode {
+				*p = append(*p, Part{Text: item.Value, Line: item.Line})
+				continue
+			}
+			var part Part
+			if err := item.Decode(&part); err != nil {
+				return err
+			}
+			part.Line = item.Line
+			*p = append(*p, part)
+		}
+		return nil
+	}
+	return fmt.Errorf("line %d: say must be a text key or a list of them", n.Line)
+}
+
+// UnmarshalYAML keeps the line of the step, for error reports.
+func (s *Step) UnmarshalYAML(n *yaml.Node) error {
+	type plain Step
+	if err := n.Decode((*plain)(s)); err != nil {
+		return err
+	}
+	s.Line = n.Line
+	return nil
+}
+
+// UnmarshalYAML keeps the line of the choice, for error reports.
+func (c *Choice) UnmarshalYAML(n *yaml.Node) error {
+	type plain Choice
+	if err := n.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	c.Line = n.Line
+	return nil
+}
+
+// Step finds a step by ID.
+func (f *Flow) Step(id string) *Step { return f.steps[id] }
+
+// ParseFlow reads one flow file. Structural problems that make the flow unusable are errors;
+// the rest is for Check.
+func ParseFlow(file string, data []byte) (*Flow, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s: empty file", file)
+	}
+	root := doc.Content[0]
+	f := &Flow{File: file, Line: root.Line}
+	dec := root
+	if err := dec.Decode(f); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	f.File, f.Line = file, root.Line
+	if f.Name == "" {
+		return nil, fmt.Errorf("%s:%d: flow has no name", file, root.Line)
+	}
+	if len(f.Steps) == 0 {
+		return nil, fmt.Errorf("%s:%d: flow %q has no steps", file, root.Line, f.Name)
+	}
+	if f.Start == "" {
+		f.Start = f.Steps[0].ID
+	}
+	f.steps = make(map[string]*Step, len(f.Steps))
+	for _, s := range f.Steps {
+		if s.ID == "" {
+			return nil, fmt.Errorf("%s:%d: step has no id", file, s.Line)
+		}
+		if _, dup := f.steps[s.ID]; dup {
+			return nil, fmt.Errorf("%s:%d: step %q defined twice", file, s.Line, s.ID)
+		}
+		f.steps[s.ID] = s
+	}
+	return f, nil
+}
+
+// LoadFlows reads every *.yaml file of fsys. Two files naming the same flow is an error.
+func LoadFlows(fsys fs.FS) (map[string]*Flow, error) {
+	names, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	flows := map[string]*Flow{}
+	var errs []string
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		f, err := ParseFlow(path.Base(name), data)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		if other, dup := flows[f.Name]; dup {
+			errs = append(errs, fmt.Sprintf("%s:%d: flow %q is also defined in %s", f.File, f.Line, f.Name, other.File))
+			continue
+		}
+		flows[f.Name] = f
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return flows, nil
+}

@@ -1,0 +1,730 @@
+// Package flows is the conversation engine: pure and deterministic. It takes a session, the
+// context of one turn (time, channel, language) and what the person sent, and returns the new
+// session with a list of effects (replies, language and subscription changes) and at most one
+// call for the gateway to make (open a case, look one up), whose result resumes the engine.
+// It never touches the database or a provider, and reads no clock of its own, so a
+// conversation replayed with the same inputs gives the same transcript.
+package flows
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sawt/sawt/channels"
+	"github.com/sawt/sawt/locales"
+)
+
+// Names of the flows the engine itself enters.
+const (
+	MenuFlow     = "menu"
+	LanguageFlow = "language"
+)
+
+// Target keywords in goto.
+const (
+	gotoEnd    = "end"
+	flowPrefix = "flow:"
+)
+
+// Built-in input types; any other input names a Validator.
+const (
+	InputChoice = "choice"
+	InputYesNo  = "yesno"
+	InputText   = "text"
+)
+
+// Session is where a contact is in the conversation.
+type Session struct {
+	Flow    string            `json:"flow,omitempty"`
+	Step    string            `json:"step,omitempty"`
+	Vars    map[string]string `json:"vars,omitempty"`
+	Tries   int               `json:"tries,omitempty"`
+	Calling bool              `json:"calling,omitempty"` // waiting on the result of a Call
+	// UpdatedAt is when the session last moved, for the idle timeout.
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Env is what the engine knows of the turn besides the input.
+type Env struct {
+	Now     time.Time
+	Channel channels.Kind
+	// Language is the contact's chosen language, "" until they choose.
+	Language string
+	// LanguageHint is a served language suggested by the provider: offered first.
+	LanguageHint string
+}
+
+// Input is what the person sent.
+type Input struct {
+	Text    string
+	Payload string // from a pressed button
+	Media   []channels.Media
+}
+
+// Call asks the gateway to do something only it can (the database), then Resume.
+type Call struct {
+	Action string
+	Args   map[string]string
+}
+
+// CallResult is what a Call gave: an outcome that picks the next step, and variables.
+type CallResult struct {
+	Outcome string
+	Vars    map[string]string
+}
+
+// Effect is one consequence of a turn, applied by the gateway in order.
+type Effect interface{ isEffect() }
+
+// Reply is a message to send to the person.
+type Reply struct{ Message Message }
+
+// SetLanguage records the contact's choice of language.
+type SetLanguage struct{ Language string }
+
+// SetOptOut records that the contact stopped (true) or resumed (false) broadcasts.
+type SetOptOut struct{ OptedOut bool }
+
+func (Reply) isEffect()       {}
+func (SetLanguage) isEffect() {}
+func (SetOptOut) isEffect()   {}
+
+// Sprint is the result of one Step or Resume.
+type Sprint struct {
+	Session Session
+	Effects []Effect
+	// Call, when not nil, must be made and its result given to Resume.
+	Call *Call
+	// Confidential is true when the input just taken belongs to a confidential step: the
+	// message log must not keep its text.
+	Confidential bool
+}
+
+// Validator checks an answer of its input type: it returns the value to keep, or a problem
+// code ("length", "checksum", …) that the step's Errors map to a text.
+type Validator func(input string) (value, problem string)
+
+// Config tunes the engine. Zero values mean the defaults.
+type Config struct {
+	// IdleTimeout is how long a conversation waits for an answer before the next message
+	// starts again at the menu. Defaults to DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// MaxTries is how many answers a step accepts that it does not understand before going
+	// back to the menu. Defaults to DefaultMaxTries.
+	MaxTries int
+	// Validators are the input types beyond choice, yesno and text.
+	Validators map[string]Validator
+	// Actions are the calls the gateway answers, each with the outcomes it may return.
+	Actions map[string][]string
+}
+
+// Defaults of Config.
+const (
+	DefaultIdleTimeout = 30 * time.Minute
+	DefaultMaxTries    = 3
+	maxStepsPerTurn    = 100 // guards against a flow that loops without waiting
+)
+
+func (c Config) withDefaults() Config {
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.MaxTries <= 0 {
+		c.MaxTries = DefaultMaxTries
+	}
+	return c
+}
+
+// Engine runs the flows. It is safe for concurrent use: all its state is read-only.
+type Engine struct {
+	flows    map[string]*Flow
+	texts    *locales.Catalog
+	cfg      Config
+	commands map[string]command // folded word → command
+	yes, no  map[string]bool
+}
+
+type command struct {
+	name string // menu, language, stop, start
+	lang string // the language the word belongs to
+}
+
+// Text keys the engine itself uses; they must exist like any flow's.
+var engineKeys = []string{
+	keyNotUnderstood, keyNeedWords, keyTooManyTries, keyTriesLeft, keyTextLong, keyExpired,
+	keyStopped, keyStarted, keyMenuLabel, keyWelcome, keyLanguageSelf, keyYes, keyNo,
+	"command.menu", "command.language", "command.stop", "command.start", "yesno.yes.words", "yesno.no.words",
+}
+
+const (
+	keyNotUnderstood = "common.not_understood"
+	keyNeedWords     = "common.need_words"
+	keyTooManyTries  = "common.too_many_tries"
+	keyTriesLeft     = "common.tries_left"
+	keyTextLong      = "common.text_long"
+	keyExpired       = "common.expired"
+	keyStopped       = "common.stopped"
+	keyStarted       = "common.started"
+	keyMenuLabel     = "common.main_menu"
+	keyWelcome       = "menu.welcome"
+	keyLanguageSelf  = "language.self"
+	keyYes           = "yesno.yes"
+	keyNo            = "yesno.no"
+)
+
+// New makes an engine over the given flows and texts. It does not validate them: run Check.
+func New(defs map[string]*Flow, texts *locales.Catalog, cfg Config) (*Engine, error) {
+	for _, name := range []string{MenuFlow, LanguageFlow} {
+		if defs[name] == nil {
+			return nil, fmt.Errorf("flow %q is missing", name)
+		}
+	}
+	e := &Engine{flows: defs, texts: texts, cfg: cfg.withDefaults(), commands: map[string]command{},
+		yes: map[string]bool{"1": true}, no: map[string]bool{"2": true}}
+	for _, lang := range locales.Languages {
+		for _, name := range []string{"menu", "language", "stop", "start"} {
+			for _, w := range texts.Words(lang, "command."+name) {
+				if _, taken := e.commands[w]; !taken {
+					e.commands[w] = command{name, lang}
+				}
+			}
+		}
+		for _, w := range texts.Words(lang, "yesno.yes.words") {
+			e.yes[w] = true
+		}
+		for _, w := range texts.Words(lang, "yesno.no.words") {
+			e.no[w] = true
+		}
+	}
+	e.commands["0"] = command{name: "menu"}
+	return e, nil
+}
+
+// Flows returns the engine's flow definitions.
+func (e *Engine) Flows() map[string]*Flow { return e.flows }
+
+// Step takes one input from the person.
+func (e *Engine) Step(sess Session, env Env, in Input) Sprint {
+	r := e.newRun(sess, env)
+	r.step(in)
+	return r.finish()
+}
+
+// Resume continues after a Call with its result.
+func (e *Engine) Resume(sess Session, env Env, res CallResult) Sprint {
+	r := e.newRun(sess, env)
+	st := r.current()
+	if !sess.Calling || st == nil || st.Action == "" {
+		// Nothing was waiting for this result: start again rather than guess.
+		r.enterFlow(MenuFlow)
+		return r.finish()
+	}
+	r.sess.Calling = false
+	for k, v := range res.Vars {
+		r.sess.Vars[k] = v
+	}
+	next := st.Goto
+	if t, ok := st.On[res.Outcome]; ok {
+		next = t
+	}
+	r.goTo(next)
+	return r.finish()
+}
+
+type run struct {
+	e     *Engine
+	env   Env
+	sess  Session
+	out   Sprint
+	msg   Message
+	steps int
+}
+
+func (e *Engine) newRun(sess Session, env Env) *run {
+	if sess.Vars == nil {
+		sess.Vars = map[string]string{}
+	} else {
+		vars := make(map[string]string, len(sess.Vars))
+		for k, v := range sess.Vars {
+			vars[k] = v
+		}
+		sess.Vars = vars
+	}
+	return &run{e: e, env: env, sess: sess}
+}
+
+func (r *run) finish() Sprint {
+	r.flush()
+	r.sess.UpdatedAt = r.env.Now
+	r.out.Session = r.sess
+	return r.out
+}
+
+func (r *run) current() *Step {
+	f := r.e.flows[r.sess.Flow]
+	if f == nil {
+		return nil
+	}
+	return f.steps[r.sess.Step]
+}
+
+// idle reports whether the session rests at the main menu, where any input is a menu answer.
+func (r *run) idle() bool {
+	f := r.e.flows[MenuFlow]
+	return r.sess.Flow == MenuFlow && r.sess.Step == f.Start
+}
+
+func (r *run) step(in Input) {
+	folded := locales.Fold(in.Text)
+	if cmd, ok := r.e.commands[folded]; ok && in.Payload == "" {
+		if r.command(cmd) {
+			return
+		}
+	}
+	st := r.current()
+	switch {
+	case r.sess.Flow == "" || st == nil || r.sess.Calling:
+		r.begin(in, folded)
+	case r.env.Now.Sub(r.sess.UpdatedAt) > r.e.cfg.IdleTimeout && !r.idle():
+		r.say(keyExpired, nil)
+		r.enterFlow(MenuFlow)
+	default:
+		r.answer(st, in, folded)
+	}
+}
+
+// begin greets a contact without a conversation: the language menu until they have chosen
+// (taking their first message as the choice when it names a language), else the main menu.
+func (r *run) begin(in Input, folded string) {
+	if r.env.Language == "" {
+		lf := r.e.flows[LanguageFlow]
+		start := lf.steps[lf.Start]
+		r.sess = Session{Flow: LanguageFlow, Step: lf.Start, Vars: map[string]string{}}
+		if c := r.matchChoice(start, in, folded); c != nil && c.Language != "" {
+			r.choose(start, c)
+			return
+		}
+		r.advance()
+		return
+	}
+	r.say(keyWelcome, nil)
+	r.enterFlow(MenuFlow)
+}
+
+// command runs a global command; false means it does not apply here and the input is an
+// ordinary answer.
+func (r *run) command(cmd command) bool {
+	if cmd.name == "menu" && r.env.Language == "" {
+		return false // the language menu is the only menu yet
+	}
+	if r.env.Language == "" && r.env.LanguageHint == "" {
+		r.env.LanguageHint = cmd.lang // answer in the language the word was written in
+	}
+	switch cmd.name {
+	case "menu":
+		r.enterFlow(MenuFlow)
+	case "language":
+		r.enterFlow(LanguageFlow)
+	case "stop":
+		r.out.Effects = append(r.out.Effects, SetOptOut{OptedOut: true})
+		r.say(keyStopped, nil)
+		r.flushWithMenuHint()
+	case "start":
+		if r.sess.Flow == "" {
+			return false // a first message (Telegram's /start): greet, there is nothing to resume
+		}
+		r.out.Effects = append(r.out.Effects, SetOptOut{OptedOut: false})
+		r.say(keyStarted, nil)
+		r.flushWithMenuHint()
+	default:
+		return false
+	}
+	return true
+}
+
+// answer takes the person's answer to the step they are at.
+func (r *run) answer(st *Step, in Input, folded string) {
+	r.out.Confidential = st.Confidential
+	switch st.Input {
+	case InputChoice, InputYesNo:
+		c := r.matchChoice(st, in, folded)
+		if c == nil {
+			r.invalid(st, keyNotUnderstood, true)
+			return
+		}
+		r.choose(st, c)
+	case InputText:
+		text := strings.TrimSpace(in.Text)
+		if !hasWords(text) {
+			r.invalid(st, keyNeedWords, false)
+			return
+		}
+		r.sess.Vars[st.Save] = text
+		if n := utf8.RuneCountInString(text); st.Max > 0 && n > st.Max {
+			r.sess.Vars[st.Save+"_long"] = "yes"
+			r.sayCount(keyTextLong, nil, n)
+		}
+		r.goTo(st.Goto)
+	default:
+		validate := r.e.cfg.Validators[st.Input]
+		if validate == nil {
+			r.enterFlow(MenuFlow) // Check reports this; never strand the person
+			return
+		}
+		value, problem := validate(in.Text)
+		if problem != "" {
+			key := st.Errors[problem]
+			if key == "" {
+				key = keyNotUnderstood
+			}
+			r.invalid(st, key, false)
+			return
+		}
+		r.sess.Vars[st.Save] = value
+		r.goTo(st.Goto)
+	}
+}
+
+// invalid answers an answer that was not understood: explain, and ask again until the tries
+// are used up, then back to the menu.
+func (r *run) invalid(st *Step, key string, reask bool) {
+	if st.Repeat {
+		// A patient step asks again: with its retry text in place of the question, or,
+		// without one, exactly as before (the language menu, which no one language explains).
+		if st.Retry == "" {
+			r.advance()
+			return
+		}
+		r.say(st.Retry, nil)
+		r.wait(st)
+		return
+	}
+	r.sess.Tries++
+	if r.sess.Tries >= r.e.cfg.MaxTries {
+		give := st.GiveUp
+		if give == "" {
+			give = keyTooManyTries
+		}
+		r.say(give, nil)
+		r.enterFlow(MenuFlow)
+		return
+	}
+	r.say(key, nil)
+	if st.CountTries {
+		r.sayCount(keyTriesLeft, nil, r.e.cfg.MaxTries-r.sess.Tries)
+	}
+	if reask {
+		r.advance()
+		return
+	}
+	r.wait(st)
+}
+
+func (r *run) choose(st *Step, c *Choice) {
+	if c.Language != "" {
+		r.env.Language = c.Language
+		r.out.Effects = append(r.out.Effects, SetLanguage{Language: c.Language})
+	}
+	for k, v := range c.Set {
+		r.sess.Vars[k] = v
+	}
+	r.goTo(c.Goto)
+}
+
+// goTo moves to a target: a step of the current flow, "flow:<name>" or "end".
+func (r *run) goTo(target string) {
+	switch {
+	case target == "" || target == gotoEnd:
+		r.end()
+	case strings.HasPrefix(target, flowPrefix):
+		r.enterFlow(strings.TrimPrefix(target, flowPrefix))
+	default:
+		r.sess.Step, r.sess.Tries = target, 0
+		r.advance()
+	}
+}
+
+func (r *run) enterFlow(name string) {
+	f := r.e.flows[name]
+	if f == nil {
+		f = r.e.flows[MenuFlow]
+	}
+	if name == MenuFlow && r.env.Language == "" {
+		f = r.e.flows[LanguageFlow]
+	}
+	r.sess = Session{Flow: f.Name, Step: f.Start, Vars: map[string]string{}}
+	r.advance()
+}
+
+// end finishes a flow: the person rests at the main menu, which is not said again; the last
+// message offers it.
+func (r *run) end() {
+	menu := r.e.flows[MenuFlow]
+	r.sess = Session{Flow: MenuFlow, Step: menu.Start, Vars: map[string]string{}}
+	r.flushWithMenuHint()
+}
+
+// advance says the current step and runs on until a step waits for input or a call.
+func (r *run) advance() {
+	for {
+		r.steps++
+		st := r.current()
+		if st == nil || r.steps > maxStepsPerTurn {
+			r.end()
+			return
+		}
+		if st.SayAll != "" {
+			for _, lang := range locales.Languages {
+				r.sayIn(lang, st.SayAll, nil, nil)
+			}
+		}
+		for _, p := range st.Say {
+			if !r.when(p.When) {
+				continue
+			}
+			if p.Count != "" {
+				n, _ := strconv.Atoi(r.sess.Vars[p.Count])
+				r.sayCount(p.Text, r.sess.Vars, n)
+				continue
+			}
+			r.say(p.Text, r.sess.Vars)
+		}
+		switch {
+		case st.Input != "":
+			r.wait(st)
+			return
+		case st.Action != "":
+			r.flush()
+			args := make(map[string]string, len(st.Args))
+			for k, v := range st.Args {
+				args[k] = r.expand(v)
+			}
+			r.out.Call = &Call{Action: st.Action, Args: args}
+			r.sess.Calling = true
+			return
+		case st.Goto != "" && st.Goto != gotoEnd:
+			if strings.HasPrefix(st.Goto, flowPrefix) {
+				r.enterFlow(strings.TrimPrefix(st.Goto, flowPrefix))
+				return
+			}
+			r.sess.Step, r.sess.Tries = st.Goto, 0
+		default:
+			r.end()
+			return
+		}
+	}
+}
+
+// wait finishes the message with the step's options and waits for the answer.
+func (r *run) wait(st *Step) {
+	r.msg.Expect = st.Input
+	for i, c := range r.choices(st) {
+		n := strconv.Itoa(i + 1)
+		label, lang := r.choiceLabel(c)
+		r.msg.Choices = append(r.msg.Choices, MenuChoice{
+			Number: n, Key: c.Label, Language: lang, Label: label,
+			Payload: r.sess.Flow + "." + st.ID + ":" + n,
+		})
+	}
+	r.flush()
+}
+
+func (r *run) flushWithMenuHint() {
+	label, lang := r.text(keyMenuLabel, nil, nil)
+	r.msg.Choices = append(r.msg.Choices, MenuChoice{Number: "0", Key: keyMenuLabel, Language: lang, Label: label, Payload: "menu"})
+	r.flush()
+}
+
+func (r *run) flush() {
+	if len(r.msg.Parts) == 0 && len(r.msg.Choices) == 0 {
+		return
+	}
+	r.msg.Language = r.lang()
+	r.out.Effects = append(r.out.Effects, Reply{Message: r.msg})
+	r.msg = Message{}
+}
+
+func (r *run) lang() string {
+	if r.env.Language != "" {
+		return r.env.Language
+	}
+	if r.env.LanguageHint != "" {
+		return r.env.LanguageHint
+	}
+	return locales.Arabic
+}
+
+func (r *run) say(key string, data map[string]string) { r.sayIn(r.lang(), key, data, nil) }
+
+func (r *run) sayCount(key string, data map[string]string, n int) { r.sayIn(r.lang(), key, data, &n) }
+
+func (r *run) sayIn(lang, key string, data map[string]string, count *int) {
+	text, used, err := r.e.texts.TextWithLanguage(lang, key, data, count)
+	if err != nil {
+		text, used = key, lang // flows check fails on this; never fail a person's turn
+	}
+	r.msg.Parts = append(r.msg.Parts, Said{Key: key, Language: used, Text: text})
+}
+
+func (r *run) text(key string, data map[string]string, count *int) (string, string) {
+	text, used, err := r.e.texts.TextWithLanguage(r.lang(), key, data, count)
+	if err != nil {
+		return key, r.lang()
+	}
+	return text, used
+}
+
+// choices are a step's options in the order offered: yes/no for yesno steps; the hinted
+// language first in a language menu.
+func (r *run) choices(st *Step) []*Choice {
+	if st.Input == InputYesNo {
+		return []*Choice{
+			{Label: keyYes, Set: map[string]string{st.Save: "yes"}, Goto: st.Goto},
+			{Label: keyNo, Set: map[string]string{st.Save: "no"}, Goto: st.Goto},
+		}
+	}
+	if r.env.LanguageHint == "" {
+		return st.Choices
+	}
+	for i, c := range st.Choices {
+		if c.Language == r.env.LanguageHint && i > 0 {
+			ordered := append([]*Choice{c}, st.Choices[:i]...)
+			return append(ordered, st.Choices[i+1:]...)
+		}
+	}
+	return st.Choices
+}
+
+func (r *run) choiceLabel(c *Choice) (label, lang string) {
+	if c.Language != "" {
+		text, _, err := r.e.texts.TextWithLanguage(c.Language, keyLanguageSelf, nil, nil)
+		if err != nil {
+			return c.Language, c.Language
+		}
+		return text, c.Language
+	}
+	return r.text(c.Label, nil, nil)
+}
+
+// matchChoice finds the option the person meant: a pressed button, the option's number in any
+// digit script, its label in any of the four languages or one of its words, or a word that
+// appears in exactly one option's label.
+func (r *run) matchChoice(st *Step, in Input, folded string) *Choice {
+	choices := r.choices(st)
+	if in.Payload != "" {
+		prefix := r.sess.Flow + "." + st.ID + ":"
+		if n, ok := strings.CutPrefix(in.Payload, prefix); ok {
+			if i, err := strconv.Atoi(n); err == nil && i >= 1 && i <= len(choices) {
+				return choices[i-1]
+			}
+		}
+		return nil // a button from an older message
+	}
+	if folded == "" {
+		return nil
+	}
+	if i, err := strconv.Atoi(folded); err == nil {
+		if i >= 1 && i <= len(choices) {
+			return choices[i-1]
+		}
+		return nil
+	}
+	if st.Input == InputYesNo {
+		switch {
+		case r.e.yes[folded]:
+			return choices[0]
+		case r.e.no[folded]:
+			return choices[1]
+		}
+	}
+	var byWord *Choice
+	ambiguous := false
+	for _, c := range choices {
+		for _, label := range r.labels(c) {
+			if label == folded {
+				return c
+			}
+			if utf8.RuneCountInString(folded) >= 3 && containsWord(label, folded) {
+				if byWord != nil && byWord != c {
+					ambiguous = true
+				}
+				byWord = c
+			}
+		}
+	}
+	if ambiguous {
+		return nil
+	}
+	return byWord
+}
+
+// labels are the folded forms of an option in every language, plus its words.
+func (r *run) labels(c *Choice) []string {
+	var out []string
+	key, langs := c.Label, locales.Languages
+	if c.Language != "" {
+		key, langs = keyLanguageSelf, []string{c.Language}
+		out = append(out, locales.Fold(c.Language))
+	}
+	for _, lang := range langs {
+		if text, err := r.e.texts.Text(lang, key, nil, nil); err == nil {
+			out = append(out, locales.Fold(text))
+		}
+	}
+	for _, w := range c.Words {
+		out = append(out, locales.Fold(w))
+	}
+	return out
+}
+
+func containsWord(text, word string) bool {
+	for _, w := range strings.Fields(text) {
+		if w == word {
+			return true
+		}
+	}
+	return false
+}
+
+// hasWords reports whether text has at least one letter or digit: an answer of only emoji or
+// punctuation is not an answer to "what happened".
+func hasWords(text string) bool {
+	for _, c := range text {
+		if unicode.IsLetter(c) || unicode.IsDigit(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// when evaluates a part's condition: "var=value", "var!=value" or "" (always).
+func (r *run) when(cond string) bool {
+	if cond == "" {
+		return true
+	}
+	if name, want, ok := strings.Cut(cond, "!="); ok {
+		return r.sess.Vars[strings.TrimSpace(name)] != strings.TrimSpace(want)
+	}
+	name, want, _ := strings.Cut(cond, "=")
+	return r.sess.Vars[strings.TrimSpace(name)] == strings.TrimSpace(want)
+}
+
+// expand fills {{var}} placeholders of an action argument from the session's variables.
+func (r *run) expand(s string) string {
+	for {
+		i := strings.Index(s, "{{")
+		if i < 0 {
+			return s
+		}
+		j := strings.Index(s[i:], "}}")
+		if j < 0 {
+			return s
+		}
+		name := strings.TrimSpace(s[i+2 : i+j])
+		s = s[:i] + r.sess.Vars[name] + s[i+j+2:]
+	}
+}

@@ -1,0 +1,187 @@
+// Package flowtest runs conversation transcripts as golden tests: each file under testdata
+// holds a channel, an optional language and person, the messages the person sends, and what
+// Sawt answered, followed by the cases the conversation left in the database. The runner
+// plays the messages through the real app (engine, gateway, PostgreSQL) with a fixed clock
+// and random source, and compares; `go test ./flows/... -update` rewrites the answers.
+//
+// Format:
+//
+//	# comment lines
+//	channel: sms            (terminal, sms, telegram or voice; default terminal)
+//	lang: ar                (language chosen beforehand; default none: the language menu)
+//	urn: tel:+9647701234567 (default terminal:flowtest)
+//	hint: ar                (a provider's language hint, as Telegram's language_code)
+//	---
+//	> message the person sends   (">" alone: an empty message; $REF: the last case's
+//	                              reference; $LONG: a 10,000-character message)
+//	~ 31m                        (the clock moves on)
+//	reply lines …
+//	=== cases                    (written by the runner)
+package flowtest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/sawt/sawt/channels"
+	"github.com/sawt/sawt/store"
+)
+
+// Start is the clock's start in transcripts: a Monday morning in Baghdad.
+var Start = time.Date(2026, 11, 23, 9, 0, 0, 0, time.FixedZone("Asia/Baghdad", 3*3600))
+
+// Script is a parsed transcript.
+type Script struct {
+	Header  []string // comment and setting lines, kept as written
+	Channel channels.Kind
+	Lang    string
+	URN     channels.URN
+	Hint    string
+	Steps   []Step
+}
+
+// Step is one thing that happens: a message, or time passing.
+type Step struct {
+	Input string        // as written after "> "
+	Wait  time.Duration // for "~" lines
+	IsMsg bool
+}
+
+// Parse reads a transcript; the expected answers are ignored (they are what Run produces).
+func Parse(text string) (Script, error) {
+	s := Script{Channel: channels.Terminal, URN: "terminal:flowtest"}
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	inBody := false
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if !inBody {
+			if line == "---" {
+				inBody = true
+			}
+			s.Header = append(s.Header, line)
+			if k, v, ok := strings.Cut(line, ":"); ok && !strings.HasPrefix(line, "#") {
+				v = strings.TrimSpace(v)
+				switch strings.TrimSpace(k) {
+				case "channel":
+					s.Channel = channels.Kind(v)
+					if !s.Channel.Valid() {
+						return s, fmt.Errorf("line %d: unknown channel %q", n, v)
+					}
+				case "lang":
+					s.Lang = v
+				case "hint":
+					s.Hint = v
+				case "urn":
+					urn, err := channels.ParseURN(v)
+					if err != nil {
+						return s, fmt.Errorf("line %d: %w", n, err)
+					}
+					s.URN = urn
+				default:
+					return s, fmt.Errorf("line %d: unknown setting %q", n, k)
+				}
+			}
+			continue
+		}
+		switch {
+		case line == "===" || strings.HasPrefix(line, "=== "):
+			return s, nil
+		case line == ">":
+			s.Steps = append(s.Steps, Step{IsMsg: true})
+		case strings.HasPrefix(line, "> "):
+			s.Steps = append(s.Steps, Step{IsMsg: true, Input: strings.TrimPrefix(line, "> ")})
+		case strings.HasPrefix(line, "~ "):
+			d, err := time.ParseDuration(strings.TrimPrefix(line, "~ "))
+			if err != nil {
+				return s, fmt.Errorf("line %d: %w", n, err)
+			}
+			s.Steps = append(s.Steps, Step{Wait: d})
+		}
+	}
+	if !inBody {
+		return s, fmt.Errorf("no --- line between the settings and the conversation")
+	}
+	return s, nil
+}
+
+// Clock is a fake clock that moves one second per reading, as a person types.
+type Clock struct{ now time.Time }
+
+// NewClock starts a clock at Start.
+func NewClock() *Clock { return &Clock{now: Start} }
+
+// Now moves the clock on by one second and returns it.
+func (c *Clock) Now() time.Time {
+	c.now = c.now.Add(time.Second)
+	return c.now
+}
+
+// Advance moves the clock on.
+func (c *Clock) Advance(d time.Duration) { c.now = c.now.Add(d) }
+
+// Rand is the seeded random source transcripts use.
+func Rand() *rand.Rand { return rand.New(rand.NewPCG(2026, 11)) }
+
+// LongMessage is what $LONG stands for: 10,000 characters of mixed Arabic and Latin script.
+func LongMessage() string {
+	unit := []rune("الماء مقطوع في المخيم منذ أيام. Water cut. ")
+	out := make([]rune, 0, 10000)
+	for len(out) < 10000 {
+		out = append(out, unit...)
+	}
+	return string(out[:10000])
+}
+
+// Expand replaces $REF and $LONG in an input.
+func Expand(input, lastRef string) string {
+	input = strings.ReplaceAll(input, "$REF", lastRef)
+	return strings.ReplaceAll(input, "$LONG", LongMessage())
+}
+
+// FormatReplies writes replies as a transcript shows them: the text, Telegram's buttons on
+// one line, a blank line after each.
+func FormatReplies(b *strings.Builder, kind channels.Kind, replies []channels.Outbound) {
+	for _, r := range replies {
+		b.WriteString(r.Text)
+		b.WriteString("\n")
+		if kind == channels.Telegram && len(r.Choices) > 0 {
+			var buttons []string
+			for _, c := range r.Choices {
+				buttons = append(buttons, fmt.Sprintf("[%s %s]", c.Number, c.Label))
+			}
+			b.WriteString(strings.Join(buttons, " ") + "\n")
+		}
+		b.WriteString("\n")
+	}
+}
+
+// FormatCases writes the cases of the database, one per line, for the end of a transcript.
+func FormatCases(ctx context.Context, db store.DB, b *strings.Builder) error {
+	rows, err := db.Query(ctx, `
+		SELECT reference, category, priority, status, channel, coalesce(language, ''), coalesce(governorate, ''),
+		       coalesce(site, ''), consent_contact, consent_share, char_length(description), left(description, 60),
+		       resolve_due_at - created_at
+		FROM cases ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	b.WriteString("=== cases\n")
+	for rows.Next() {
+		var ref, cat, prio, status, ch, lang, gov, site, desc string
+		var cc, cs bool
+		var n int
+		var resolveIn time.Duration
+		if err := rows.Scan(&ref, &cat, &prio, &status, &ch, &lang, &gov, &site, &cc, &cs, &n, &desc, &resolveIn); err != nil {
+			return err
+		}
+		fmt.Fprintf(b, "%s %s priority=%s status=%s channel=%s language=%s governorate=%s site=%q contact=%t share=%t resolve_in=%s description(%d)=%q\n",
+			ref, cat, prio, status, ch, lang, gov, site, cc, cs, resolveIn, n, desc)
+	}
+	return rows.Err()
+}

@@ -1,0 +1,139 @@
+package flowtest
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sawt/sawt/app"
+	"github.com/sawt/sawt/channels"
+	"github.com/sawt/sawt/store"
+	"github.com/sawt/sawt/store/pgtest"
+)
+
+var update = flag.Bool("update", false, "rewrite the transcripts' answers with what Sawt says now")
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// TestTranscripts plays every transcript under testdata through the real app and database.
+func TestTranscripts(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no transcripts under testdata")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+			t.Parallel()
+			runTranscript(t, file)
+		})
+	}
+}
+
+func runTranscript(t *testing.T, file string) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := Parse(string(data))
+	if err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	ctx := context.Background()
+	clock := NewClock()
+	a, err := app.New(ctx, app.Config{
+		DatabaseURL: pgtest.NewURL(t), Now: clock.Now, Rand: Rand(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	if script.Lang != "" {
+		if err := a.Gateway.SetLanguage(ctx, script.URN, script.Lang); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var b strings.Builder
+	b.WriteString(strings.Join(script.Header, "\n") + "\n")
+	for i, st := range script.Steps {
+		if !st.IsMsg {
+			clock.Advance(st.Wait)
+			b.WriteString("~ " + st.Wait.String() + "\n\n")
+			continue
+		}
+		if st.Input == "" {
+			b.WriteString(">\n")
+		} else {
+			b.WriteString("> " + st.Input + "\n")
+		}
+		res, err := a.Gateway.Receive(ctx, channels.Inbound{
+			Channel: script.Channel, ExternalID: "flowtest-" + itoa(i), URN: script.URN,
+			Text: Expand(st.Input, lastReference(ctx, t, a)), LanguageHint: script.Hint, Inline: true,
+		})
+		if err != nil {
+			t.Fatalf("message %d %q: %v", i+1, st.Input, err)
+		}
+		FormatReplies(&b, script.Channel, res.Replies)
+	}
+	if err := FormatCases(ctx, a.Pool, &b); err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	if *update {
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if got != string(data) {
+		t.Errorf("%s differs from what Sawt says now (run go test ./flows/... -update and review the diff):\n%s", file, diff(string(data), got))
+	}
+}
+
+// lastReference is the display form of the newest case's reference, for $REF.
+func lastReference(ctx context.Context, t *testing.T, a *app.App) string {
+	var ref string
+	err := a.Pool.QueryRow(ctx, `SELECT reference FROM cases ORDER BY id DESC LIMIT 1`).Scan(&ref)
+	if err != nil {
+		if store.IsNoRows(err) {
+			return ""
+		}
+		t.Fatal(err)
+	}
+	return ref[:4] + " " + ref[4:]
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// diff shows the first differing lines of two transcripts.
+func diff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			b.WriteString("line " + itoa(i+1) + ":\n  want: " + wl + "\n  got:  " + gl + "\n")
+			if shown++; shown == 8 {
+				break
+			}
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,64 @@
+package flows
+
+import (
+	"strings"
+
+	"github.com/sawt/sawt/channels"
+	"github.com/sawt/sawt/locales"
+)
+
+// Message is a reply before it is fitted to a channel: texts and options, with their keys so
+// the voice channel can play recordings.
+type Message struct {
+	Language string
+	Parts    []Said
+	Choices  []MenuChoice
+	// Expect is the input type the conversation now waits for ("" when it waits for nothing).
+	Expect string
+}
+
+// Said is one text of a message.
+type Said struct {
+	Key      string
+	Language string // the language the text is in (a fallback may differ from the message's)
+	Text     string
+}
+
+// MenuChoice is one option offered.
+type MenuChoice struct {
+	Number   string
+	Key      string
+	Language string
+	Label    string
+	Payload  string
+}
+
+// Render fits a message to a channel. Telegram shows options as buttons under the text; SMS,
+// voice and the terminal show them as a numbered list in the text. Numbers are ASCII digits:
+// they are what a keypad shows.
+func Render(m Message, kind channels.Kind) channels.Outbound {
+	out := channels.Outbound{Channel: kind, Language: m.Language, Expect: m.Expect}
+	lines := make([]string, 0, len(m.Parts)+len(m.Choices))
+	for _, p := range m.Parts {
+		lines = append(lines, p.Text)
+		out.Keys = append(out.Keys, p.Key)
+	}
+	for _, c := range m.Choices {
+		out.Choices = append(out.Choices, channels.Choice{Number: c.Number, Label: c.Label, Payload: c.Payload})
+		out.Keys = append(out.Keys, c.Key)
+		if kind != channels.Telegram {
+			lines = append(lines, numbered(c, m.Language))
+		}
+	}
+	out.Text = strings.Join(lines, "\n")
+	return out
+}
+
+// numbered writes "1. Label" in a left-to-right message, and "1 - Label" in a right-to-left
+// one, where "1." would show as ".1".
+func numbered(c MenuChoice, lang string) string {
+	if locales.RTL(lang) {
+		return c.Number + " - " + c.Label
+	}
+	return c.Number + ". " + c.Label
+}

@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"context"
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/sawt/sawt/cases"
+	"github.com/sawt/sawt/flows"
+	"github.com/sawt/sawt/locales"
+	"github.com/sawt/sawt/store"
+)
+
+// Calls the flows may make, with the outcomes each may return.
+const (
+	actionOpenCase   = "open_case"
+	actionCaseStatus = "case_status"
+)
+
+// EngineConfig is the flows.Config the gateway can serve: its calls and validated inputs.
+func EngineConfig(base flows.Config) flows.Config {
+	statuses := []string{"not_found"}
+	for _, s := range cases.Statuses() {
+		statuses = append(statuses, string(s))
+	}
+	base.Actions = map[string][]string{
+		actionOpenCase:   {"ok"},
+		actionCaseStatus: statuses,
+	}
+	base.Validators = map[string]flows.Validator{"reference": validateReference}
+	return base
+}
+
+// validateReference reads a case reference as typed, telling a wrong length from a typing
+// mistake the check digit caught.
+func validateReference(input string) (string, string) {
+	ref, err := cases.ParseReference(input)
+	switch {
+	case err == nil:
+		return string(ref), ""
+	case errors.Is(err, cases.ErrReferenceLength):
+		return "", "length"
+	case errors.Is(err, cases.ErrReferenceChecksum):
+		return "", "checksum"
+	}
+	return "", "format"
+}
+
+func (g *Gateway) call(ctx context.Context, tx pgx.Tx, t *turn, c flows.Call) (flows.CallResult, error) {
+	switch c.Action {
+	case actionOpenCase:
+		return g.openCase(ctx, tx, t, c.Args)
+	case actionCaseStatus:
+		return g.caseStatus(ctx, tx, t, c.Args)
+	}
+	return flows.CallResult{}, fmt.Errorf("unknown action %q", c.Action)
+}
+
+func (g *Gateway) openCase(ctx context.Context, tx pgx.Tx, t *turn, args map[string]string) (flows.CallResult, error) {
+	msgID := t.messageID
+	c, err := cases.Open(ctx, tx, cases.New{
+		ContactID:      t.contact.ID,
+		Category:       args["category"],
+		Channel:        string(t.in.Channel),
+		Language:       t.env.Language,
+		Description:    args["description"],
+		Governorate:    args["governorate"],
+		Site:           args["site"],
+		ConsentContact: args["consent_contact"] == "yes",
+		ConsentShare:   args["consent_share"] == "yes",
+		SourceMessage:  &msgID,
+	}, func() cases.Reference {
+		return cases.Reference(g.draw(func(r *rand.Rand) string { return string(cases.NewReference(r)) }))
+	}, t.env.Now)
+	if err != nil {
+		return flows.CallResult{}, err
+	}
+	g.metrics.caseOpened(c.Category)
+	return flows.CallResult{Outcome: "ok", Vars: map[string]string{
+		"reference": displayReference(c.Reference, t.env.Language),
+		"ack_days":  fmt.Sprint(c.AckDays),
+	}}, nil
+}
+
+func (g *Gateway) caseStatus(ctx context.Context, tx pgx.Tx, t *turn, args map[string]string) (flows.CallResult, error) {
+	ref := cases.Reference(args["reference"])
+	status, err := cases.StatusOf(ctx, tx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return flows.CallResult{Outcome: "not_found"}, nil
+	}
+	if err != nil {
+		return flows.CallResult{}, err
+	}
+	return flows.CallResult{Outcome: string(status), Vars: map[string]string{
+		"reference": displayReference(ref, t.env.Language),
+	}}, nil
+}
+
+// displayReference groups a reference for reading. In right-to-left text the groups are
+// joined by a no-break space: a plain space between two numbers lets the bidi algorithm show
+// "0937 4821" for 4821 0937, while a single no-break space keeps them one number.
+func displayReference(ref cases.Reference, lang string) string {
+	d := ref.Display()
+	if locales.RTL(lang) {
+		return strings.ReplaceAll(d, " ", "\u00a0")
+	}
+	return d
+}
+
+func seed() [32]byte {
+	var s [32]byte
+	_, _ = crand.Read(s[:]) // never fails on supported platforms (Go 1.24+ crashes instead)
+	return s
+}

@@ -1,0 +1,286 @@
+// Package gateway is the receive pipeline and the outbox. Receive stores and handles one
+// inbound message in one transaction: inbox (dedupe), contact, locked session, engine step,
+// effects, replies queued as durable jobs; it returns only once all of that is committed, or
+// an error with nothing written. The outbox worker sends queued replies through each
+// channel's Sender and records what happened.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/sawt/sawt/channels"
+	"github.com/sawt/sawt/flows"
+	"github.com/sawt/sawt/locales"
+	"github.com/sawt/sawt/store"
+)
+
+// ErrBadInbound wraps every refusal of an inbound message that no retry can fix (the caller
+// answers 400).
+var ErrBadInbound = errors.New("bad inbound message")
+
+// Config assembles a Gateway. Pool, Engine and River are required.
+type Config struct {
+	Pool   *pgxpool.Pool
+	Engine *flows.Engine
+	// River inserts the outbox jobs in the message's transaction.
+	River *river.Client[pgx.Tx]
+	// Now is the clock. Defaults to time.Now.
+	Now func() time.Time
+	// Rand draws case references. Defaults to a source seeded from the operating system.
+	Rand *rand.Rand
+	// Metrics, when set, counts what the pipeline does.
+	Metrics *Metrics
+	Logger  *slog.Logger
+}
+
+// Gateway implements channels.Receiver.
+type Gateway struct {
+	pool    *pgxpool.Pool
+	engine  *flows.Engine
+	river   *river.Client[pgx.Tx]
+	now     func() time.Time
+	randMu  sync.Mutex
+	rand    *rand.Rand
+	metrics *Metrics
+	log     *slog.Logger
+}
+
+// New checks the configuration and makes a Gateway.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Pool == nil || cfg.Engine == nil || cfg.River == nil {
+		return nil, errors.New("gateway: Pool, Engine and River are required")
+	}
+	g := &Gateway{pool: cfg.Pool, engine: cfg.Engine, river: cfg.River, now: cfg.Now, rand: cfg.Rand,
+		metrics: cfg.Metrics, log: cfg.Logger}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if g.rand == nil {
+		g.rand = rand.New(rand.NewChaCha8(seed()))
+	}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	return g, nil
+}
+
+// Receive stores and handles one inbound message. See the package comment.
+func (g *Gateway) Receive(ctx context.Context, in channels.Inbound) (channels.Result, error) {
+	start := time.Now()
+	in, err := clean(in)
+	if err != nil {
+		g.metrics.inbound(in.Channel, "invalid", time.Since(start))
+		return channels.Result{}, err
+	}
+	var res channels.Result
+	err = pgx.BeginFunc(ctx, g.pool, func(tx pgx.Tx) error {
+		var err error
+		res, err = g.receive(ctx, tx, in)
+		return err
+	})
+	switch {
+	case err != nil:
+		g.metrics.inbound(in.Channel, "error", time.Since(start))
+		g.log.Error("inbound message not stored", "channel", in.Channel, "urn", in.URN.Masked(), "err", err)
+		return channels.Result{}, fmt.Errorf("store inbound message: %w", err)
+	case res.Duplicate:
+		g.metrics.inbound(in.Channel, "duplicate", time.Since(start))
+	default:
+		g.metrics.inbound(in.Channel, "handled", time.Since(start))
+	}
+	return res, nil
+}
+
+// clean checks what no retry can fix and makes the text storable (Postgres text holds neither
+// NUL nor invalid UTF-8).
+func clean(in channels.Inbound) (channels.Inbound, error) {
+	if !in.Channel.Valid() {
+		return in, fmt.Errorf("%w: unknown channel %q", ErrBadInbound, in.Channel)
+	}
+	if in.ExternalID == "" || len(in.ExternalID) > 256 {
+		return in, fmt.Errorf("%w: external ID must have 1 to 256 characters", ErrBadInbound)
+	}
+	urn, err := channels.ParseURN(string(in.URN))
+	if err != nil {
+		return in, fmt.Errorf("%w: %w", ErrBadInbound, err)
+	}
+	in.URN = urn
+	in.Text = storable(in.Text)
+	in.Payload = storable(in.Payload)
+	return in, nil
+}
+
+func storable(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.ReplaceAll(s, "\x00", "")
+}
+
+// turn is what one inbound message's handling knows, for the calls and effects.
+type turn struct {
+	in        channels.Inbound
+	contact   store.Contact
+	env       flows.Env
+	inboxID   int64
+	messageID int64
+	replies   []channels.Outbound
+	jobIDs    []int64
+}
+
+func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (channels.Result, error) {
+	now := g.now()
+	if in.ReceivedAt.IsZero() {
+		in.ReceivedAt = now
+	}
+	inboxID, fresh, err := store.ClaimInbox(ctx, tx, in.Channel, in.ExternalID, in.ReceivedAt)
+	if err != nil {
+		return channels.Result{}, fmt.Errorf("inbox: %w", err)
+	}
+	if !fresh {
+		replies, err := store.RepliesToInbox(ctx, tx, inboxID)
+		return channels.Result{Duplicate: true, Replies: replies}, err
+	}
+	if err := store.LockURN(ctx, tx, in.URN); err != nil {
+		return channels.Result{}, fmt.Errorf("lock URN: %w", err)
+	}
+	contact, err := store.ContactForURN(ctx, tx, in.URN, locales.FromHint(in.LanguageHint))
+	if err != nil {
+		return channels.Result{}, err
+	}
+	state, _, err := store.LockSession(ctx, tx, contact.ID)
+	if err != nil {
+		return channels.Result{}, fmt.Errorf("lock session: %w", err)
+	}
+	var sess flows.Session
+	if len(state) > 0 {
+		if err := json.Unmarshal(state, &sess); err != nil {
+			g.log.Warn("unreadable session, starting again", "contact", contact.ID, "err", err)
+			sess = flows.Session{}
+		}
+	}
+	t := &turn{in: in, contact: contact, inboxID: inboxID, env: flows.Env{
+		Now: now, Channel: in.Channel, Language: contact.Language, LanguageHint: contact.LanguageHint,
+	}}
+
+	stepStart := time.Now()
+	sprint := g.engine.Step(sess, t.env, flows.Input{Text: in.Text, Payload: in.Payload, Media: in.Media})
+	g.metrics.step(time.Since(stepStart))
+	t.messageID, err = store.InsertInbound(ctx, tx, store.Inbound{
+		ContactID: contact.ID, URNID: contact.URNID, InboxID: inboxID, Channel: in.Channel,
+		Text: in.Text, Payload: in.Payload, Media: in.Media, Redacted: sprint.Confidential, ReceivedAt: in.ReceivedAt,
+	})
+	if err != nil {
+		return channels.Result{}, err
+	}
+	for calls := 0; ; calls++ {
+		if err := g.apply(ctx, tx, t, sprint); err != nil {
+			return channels.Result{}, err
+		}
+		if sprint.Call == nil {
+			break
+		}
+		if calls >= 10 {
+			return channels.Result{}, errors.New("flow made more than 10 calls in one turn")
+		}
+		res, err := g.call(ctx, tx, t, *sprint.Call)
+		if err != nil {
+			return channels.Result{}, fmt.Errorf("%s: %w", sprint.Call.Action, err)
+		}
+		sprint = g.engine.Resume(sprint.Session, t.env, res)
+	}
+	if err := g.queue(ctx, tx, t); err != nil {
+		return channels.Result{}, err
+	}
+	state, err = json.Marshal(sprint.Session)
+	if err != nil {
+		return channels.Result{}, err
+	}
+	if err := store.SaveSession(ctx, tx, contact.ID, state, now); err != nil {
+		return channels.Result{}, fmt.Errorf("save session: %w", err)
+	}
+	return channels.Result{Replies: t.replies}, nil
+}
+
+// apply carries out a sprint's effects in order.
+func (g *Gateway) apply(ctx context.Context, tx pgx.Tx, t *turn, sprint flows.Sprint) error {
+	for _, eff := range sprint.Effects {
+		switch e := eff.(type) {
+		case flows.Reply:
+			out := flows.Render(e.Message, t.in.Channel)
+			out.URN = t.in.URN
+			id, err := store.InsertOutbound(ctx, tx, store.Outbound{
+				ContactID: t.contact.ID, URNID: t.contact.URNID, ReplyTo: t.messageID, Msg: out,
+				Inline: t.in.Inline, CreatedAt: t.env.Now,
+			})
+			if err != nil {
+				return err
+			}
+			out.ID = id
+			t.replies = append(t.replies, out)
+			if !t.in.Inline {
+				t.jobIDs = append(t.jobIDs, id)
+			}
+		case flows.SetLanguage:
+			if err := store.SetContactLanguage(ctx, tx, t.contact.ID, e.Language); err != nil {
+				return err
+			}
+			t.env.Language = e.Language
+		case flows.SetOptOut:
+			if err := store.SetContactOptOut(ctx, tx, t.contact.ID, e.OptedOut, t.env.Now); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("unknown effect %T", eff)
+		}
+	}
+	return nil
+}
+
+// queue inserts one outbox job for the turn's replies, in the same transaction: they are sent
+// in order, and only if the message that caused them is committed.
+func (g *Gateway) queue(ctx context.Context, tx pgx.Tx, t *turn) error {
+	if len(t.jobIDs) == 0 {
+		return nil
+	}
+	if _, err := g.river.InsertTx(ctx, tx, SendArgs{MessageIDs: t.jobIDs}, nil); err != nil {
+		return fmt.Errorf("queue replies: %w", err)
+	}
+	return nil
+}
+
+func (g *Gateway) draw(f func(*rand.Rand) string) string {
+	g.randMu.Lock()
+	defer g.randMu.Unlock()
+	return f(g.rand)
+}
+
+// SetLanguage records a contact's language before their first message (`sawt chat --lang`),
+// creating the contact if needed.
+func (g *Gateway) SetLanguage(ctx context.Context, urn channels.URN, lang string) error {
+	if !locales.Valid(lang) {
+		return fmt.Errorf("unknown language %q (ar, ckb, badini or en)", lang)
+	}
+	return pgx.BeginFunc(ctx, g.pool, func(tx pgx.Tx) error {
+		if err := store.LockURN(ctx, tx, urn); err != nil {
+			return err
+		}
+		c, err := store.ContactForURN(ctx, tx, urn, "")
+		if err != nil {
+			return err
+		}
+		return store.SetContactLanguage(ctx, tx, c.ID, lang)
+	})
+}

@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/sawt/sawt/channels"
+)
+
+// RedactedText stands in the message log for the text of a confidential message.
+const RedactedText = "[confidential]"
+
+// ClaimInbox records an inbound message's provider ID. fresh is false when it was recorded
+// before (a retried webhook): then id is the earlier row and nothing else should be done.
+func ClaimInbox(ctx context.Context, tx pgx.Tx, channel channels.Kind, externalID string, at time.Time) (id int64, fresh bool, err error) {
+	err = tx.QueryRow(ctx, `
+		INSERT INTO inbox (channel, external_id, received_at) VALUES ($1, $2, $3)
+		ON CONFLICT (channel, external_id) DO NOTHING RETURNING id`, string(channel), externalID, at).Scan(&id)
+	if err == nil {
+		return id, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, err
+	}
+	err = tx.QueryRow(ctx, `SELECT id FROM inbox WHERE channel = $1 AND external_id = $2`, string(channel), externalID).Scan(&id)
+	return id, false, err
+}
+
+// Inbound is a received message as logged.
+type Inbound struct {
+	ContactID, URNID, InboxID int64
+	Channel                   channels.Kind
+	Text, Payload             string
+	Media                     []channels.Media
+	Redacted                  bool
+	ReceivedAt                time.Time
+}
+
+// InsertInbound logs a received message. A redacted message keeps a placeholder, never its text.
+func InsertInbound(ctx context.Context, tx pgx.Tx, m Inbound) (int64, error) {
+	text, payload, media := m.Text, m.Payload, m.Media
+	if m.Redacted {
+		text, payload, media = RedactedText, "", nil
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO messages (contact_id, urn_id, channel, direction, inbox_id, text, redacted, payload, media, status, created_at, updated_at)
+		VALUES ($1, $2, $3, 'in', $4, $5, $6, $7, $8, 'received', $9, $9) RETURNING id`,
+		m.ContactID, m.URNID, string(m.Channel), m.InboxID, text, m.Redacted, payload, jsonOrNil(media), m.ReceivedAt).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("log inbound message: %w", err)
+	}
+	return id, nil
+}
+
+// Outbound is a reply as logged.
+type Outbound struct {
+	ContactID, URNID, ReplyTo int64
+	Msg                       channels.Outbound
+	Inline                    bool // returned to the caller (voice, terminal), not sent by the outbox
+	Redacted                  bool
+	CreatedAt                 time.Time
+}
+
+// InsertOutbound logs a reply: queued for the outbox, or sent at once when inline.
+func InsertOutbound(ctx context.Context, tx pgx.Tx, m Outbound) (int64, error) {
+	status, sentAt := channels.StatusQueued, (*time.Time)(nil)
+	if m.Inline {
+		status, sentAt = channels.StatusSent, &m.CreatedAt
+	}
+	text, choices := m.Msg.Text, m.Msg.Choices
+	if m.Redacted {
+		text, choices = RedactedText, nil
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO messages (contact_id, urn_id, channel, direction, reply_to, language, text, redacted, choices, keys, inline, status, created_at, sent_at, updated_at)
+		VALUES ($1, $2, $3, 'out', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12) RETURNING id`,
+		m.ContactID, m.URNID, string(m.Msg.Channel), m.ReplyTo, m.Msg.Language, text, m.Redacted,
+		jsonOrNil(choices), m.Msg.Keys, m.Inline, string(status), m.CreatedAt, sentAt).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("log reply: %w", err)
+	}
+	return id, nil
+}
+
+// RepliesToInbox returns the replies first given to an inbound message, for a repeated one.
+func RepliesToInbox(ctx context.Context, db DB, inboxID int64) ([]channels.Outbound, error) {
+	rows, err := db.Query(ctx, `
+		SELECT o.id, o.channel, u.urn, coalesce(o.language, ''), o.text, coalesce(o.choices, '[]'), coalesce(o.keys, '{}')
+		FROM messages i
+		JOIN messages o ON o.reply_to = i.id
+		JOIN urns u ON u.id = o.urn_id
+		WHERE i.inbox_id = $1 ORDER BY o.id`, inboxID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (channels.Outbound, error) {
+		var o channels.Outbound
+		var kind, urn string
+		err := row.Scan(&o.ID, &kind, &urn, &o.Language, &o.Text, &o.Choices, &o.Keys)
+		o.Channel, o.URN = channels.Kind(kind), channels.URN(urn)
+		return o, err
+	})
+}
+
+// OutboundMessage loads a queued reply for sending.
+func OutboundMessage(ctx context.Context, db DB, id int64) (channels.Outbound, channels.Status, error) {
+	var o channels.Outbound
+	var kind, urn, status string
+	err := db.QueryRow(ctx, `
+		SELECT o.id, o.channel, u.urn, coalesce(o.language, ''), o.text, coalesce(o.choices, '[]'), coalesce(o.keys, '{}'), o.status
+		FROM messages o JOIN urns u ON u.id = o.urn_id
+		WHERE o.id = $1 AND o.direction = 'out'`, id).
+		Scan(&o.ID, &kind, &urn, &o.Language, &o.Text, &o.Choices, &o.Keys, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return o, "", ErrNotFound
+	}
+	o.Channel, o.URN = channels.Kind(kind), channels.URN(urn)
+	return o, channels.Status(status), err
+}
+
+// MarkSent records that a provider accepted a reply.
+func MarkSent(ctx context.Context, db DB, id int64, providerID string, status channels.Status, at time.Time) error {
+	_, err := db.Exec(ctx, `
+		UPDATE messages SET status = $2, provider_id = nullif($3, ''), sent_at = $4, updated_at = $4,
+		       attempts = attempts + 1, error = NULL
+		WHERE id = $1`, id, string(status), providerID, at)
+	return err
+}
+
+// MarkAttempt records a failed try; failed is true when no more tries will be made.
+func MarkAttempt(ctx context.Context, db DB, id int64, errText string, failed bool, at time.Time) error {
+	_, err := db.Exec(ctx, `
+		UPDATE messages SET attempts = attempts + 1, error = $2, updated_at = $4,
+		       status = CASE WHEN $3 THEN 'failed' ELSE status END
+		WHERE id = $1`, id, errText, failed, at)
+	return err
+}
+
+// OptOutURN records that a provider refused to deliver to an address.
+func OptOutURN(ctx context.Context, db DB, urn channels.URN, at time.Time) error {
+	_, err := db.Exec(ctx, `UPDATE urns SET opted_out_at = $2 WHERE urn = $1`, string(urn), at)
+	return err
+}
+
+func jsonOrNil[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,87 @@
+// Package store is Sawt's only door to PostgreSQL: the pool, the embedded migrations and the
+// queries of each aggregate (contacts, sessions, messages, cases). It knows nothing of flows
+// or channels' providers; callers pass a transaction when several writes must stand or fall
+// together.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// DB is what the queries need: a pool or a transaction.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// PoolConfig tunes the connection pool. Zero values mean the defaults.
+type PoolConfig struct {
+	// MaxConns is the largest number of connections. Defaults to DefaultMaxConns.
+	MaxConns int32
+}
+
+// DefaultMaxConns suits one node with Postgres nearby: enough to keep the server busy while
+// webhooks wait on the network, few enough not to thrash a small machine.
+const DefaultMaxConns = 16
+
+// ParseURL checks a connection string without connecting.
+func ParseURL(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		var pe *pgconn.ParseConfigError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("DATABASE_URL is not a valid connection string: %v", pe.Unwrap())
+		}
+		return nil, fmt.Errorf("DATABASE_URL is not a valid connection string: %w", err)
+	}
+	return cfg, nil
+}
+
+// Open connects a pool and checks that the server answers.
+func Open(ctx context.Context, url string, pc PoolConfig) (*pgxpool.Pool, error) {
+	cfg, err := ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = DefaultMaxConns
+	if pc.MaxConns > 0 {
+		cfg.MaxConns = pc.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return pool, nil
+}
+
+func isUndefinedTable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42P01"
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation (optionally on the
+// named constraint).
+func IsUniqueViolation(err error, constraint string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && (constraint == "" || pe.ConstraintName == constraint)
+}
+
+// IsNoRows reports whether err says a query found no row.
+func IsNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
