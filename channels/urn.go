@@ -90,6 +90,9 @@ func NewTelURN(number string) (URN, error) {
 	if strings.HasPrefix(digits, "9640") {
 		digits = "964" + digits[4:] // +964 0770…: the trunk 0 written after the country code
 	}
+	if digits == "" {
+		return bad("has no number after the international prefix")
+	}
 	if rest, ok := strings.CutPrefix(digits, "964"); ok {
 		switch {
 		case rest == "":
@@ -111,7 +114,7 @@ func NewTelURN(number string) (URN, error) {
 // and says whether it started with a plus. Separators are dropped; anything else is an error.
 func phoneDigits(s string) (digits string, plus bool, err error) {
 	var b strings.Builder
-	for i, r := range strings.TrimSpace(s) {
+	for _, r := range strings.TrimSpace(s) {
 		switch {
 		case r >= '0' && r <= '9':
 			b.WriteRune(r)
@@ -119,8 +122,8 @@ func phoneDigits(s string) (digits string, plus bool, err error) {
 			b.WriteRune('0' + (r - '٠'))
 		case r >= '۰' && r <= '۹':
 			b.WriteRune('0' + (r - '۰'))
-		case r == '+' && i == 0:
-			plus = true
+		case r == '+' && !plus && b.Len() == 0:
+			plus = true // possibly after a bidi mark, as numbers copied from RTL text are
 		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '\u00a0' ||
 			unicode.Is(unicode.Bidi_Control, r) || r == '\u200c' || r == '\u200d':
 		default:

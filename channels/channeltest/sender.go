@@ -1,0 +1,56 @@
+// Package channeltest has stand-ins for the providers' APIs, for tests of everything that
+// sends: a Sender that records what it was asked to send and answers as told.
+package channeltest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/sawt/sawt/channels"
+)
+
+// Sender records every message and answers with the next scripted error, if any.
+type Sender struct {
+	mu     sync.Mutex
+	sent   []channels.Outbound
+	errs   []error
+	notify chan channels.Outbound
+}
+
+// NewSender makes a Sender; its Sent channel receives every successfully sent message.
+func NewSender() *Sender { return &Sender{notify: make(chan channels.Outbound, 1024)} }
+
+// FailNext makes the next sends fail with these errors, in order.
+func (s *Sender) FailNext(errs ...error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errs = append(s.errs, errs...)
+}
+
+// Send implements channels.Sender.
+func (s *Sender) Send(ctx context.Context, msg channels.Outbound) (channels.SendResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.errs) > 0 {
+		err := s.errs[0]
+		s.errs = s.errs[1:]
+		return channels.SendResult{}, err
+	}
+	s.sent = append(s.sent, msg)
+	select {
+	case s.notify <- msg:
+	default:
+	}
+	return channels.SendResult{ProviderID: fmt.Sprintf("fake-%d", len(s.sent)), Status: channels.StatusSent}, nil
+}
+
+// Sent returns the messages sent so far.
+func (s *Sender) Sent() []channels.Outbound {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]channels.Outbound(nil), s.sent...)
+}
+
+// Delivered receives each message as it is sent.
+func (s *Sender) Delivered() <-chan channels.Outbound { return s.notify }
