@@ -23,18 +23,23 @@ import (
 //     ة and ۀ → ه, أ إ آ ٱ → ا, ؤ → و (ئ is kept: Kurdish uses it as a vowel carrier);
 //   - every run of whitespace (any Unicode space, newlines included) becomes one ASCII
 //     space, and leading and trailing whitespace is removed;
-//   - invalid UTF-8 bytes become U+FFFD, so the result is always valid UTF-8.
+//   - each run of invalid UTF-8 bytes becomes one U+FFFD, so the result is always valid
+//     UTF-8.
 //
 // If removing characters leaves the text no longer in NFC (a combining mark that a
 // removed tatweel or zero-width character kept apart from its letter), the pass is
 // repeated, so that Normalize(Normalize(s)) == Normalize(s) always holds.
 //
 // It allocates nothing when s is already normalised and otherwise one string, plus one
-// for the NFC step in the rare case that s is not already in NFC.
+// in the rare cases that s is not valid UTF-8 or not already in NFC.
 func Normalize(s string) string {
+	if !utf8.ValidString(s) {
+		// Before NFC, which leaves text next to invalid bytes unnormalised.
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
 	s = norm.NFC.String(s)
 	out, changed := normalizePass(s)
-	for i := 0; changed && i < maxRounds && !norm.NFC.IsNormalString(out); i++ {
+	for i := 0; changed && i < maxRounds && !isNFC(out); i++ {
 		out, changed = normalizePass(norm.NFC.String(out))
 	}
 	return out
@@ -58,10 +63,16 @@ func Normalize(s string) string {
 // Fold(Fold(s)) == Fold(s) and Fold(Normalize(s)) == Fold(s) always hold.
 func Fold(s string) string {
 	out := foldOnce(s)
-	for i := 0; i < maxRounds && !norm.NFC.IsNormalString(out); i++ {
+	for i := 0; i < maxRounds && !isNFC(out); i++ {
 		out = foldOnce(out)
 	}
 	return out
+}
+
+// isNFC reports whether s is in NFC. It is norm.NFC.IsNormalString without the
+// allocation that function makes on every call.
+func isNFC(s string) bool {
+	return norm.NFC.QuickSpanString(s) == len(s) || norm.NFC.IsNormalString(s)
 }
 
 // maxRounds bounds the re-normalisation in Normalize and Fold. In practice one extra
@@ -99,7 +110,7 @@ func normalizePass(s string) (out string, changed bool) {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size // an invalid byte decodes as (RuneError, 1) and is written as U+FFFD
+		i += size // s is valid UTF-8 (see Normalize); were it not, U+FFFD would be written
 		if r == cgj {
 			// NFC puts one after 30 combining marks in a row (the Unicode stream-safe
 			// format). Cutting the run there keeps the result in NFC without it.
@@ -112,7 +123,7 @@ func normalizePass(s string) (out string, changed bool) {
 			}
 			cutMarks = false
 		}
-		if unicode.IsSpace(r) {
+		if isSpace(r) {
 			pending = wrote
 			continue
 		}
@@ -158,7 +169,7 @@ func firstNormalizeChange(s string) int {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if size == 1 || unicode.IsSpace(r) || normalizeDrops(r) || normalizeMaps(r) != r {
+		if size == 1 || isSpace(r) || normalizeDrops(r) || normalizeMaps(r) != r {
 			return back(i)
 		}
 		prevSpace = false
@@ -168,6 +179,16 @@ func firstNormalizeChange(s string) int {
 		return len(s) - 1 // trailing space
 	}
 	return len(s)
+}
+
+// isSpace is unicode.IsSpace without the table search: the White_Space characters above
+// Latin-1 are few and fixed (a test checks the two agree on every rune).
+func isSpace(r rune) bool {
+	if r < 0x100 {
+		return r == ' ' || r >= '\t' && r <= '\r' || r == 0x85 || r == 0xA0
+	}
+	return r >= 0x2000 && r <= 0x200A || r == 0x2028 || r == 0x2029 || r == 0x202F ||
+		r == 0x205F || r == 0x1680 || r == 0x3000
 }
 
 // cgj is U+034F COMBINING GRAPHEME JOINER.
@@ -318,9 +339,14 @@ func foldLetter(r rune) rune {
 	case 'ı': // U+0131 dotless i (Turkish keyboards)
 		return 'i'
 	}
+	if r >= 0x0600 && r <= 0x06FF {
+		return r // Arabic script: no case, and Normalize has done the rest
+	}
 	r = unicode.ToLower(r)
-	if r >= 0xC0 && unicode.Is(unicode.Latin, r) {
-		// A precomposed Latin letter: keep the base letter of its canonical decomposition.
+	if r >= 0xC0 && r <= 0x24F || r >= 0x1E00 && r <= 0x1EFF {
+		// Latin-1 Supplement, Latin Extended-A and -B and Latin Extended Additional hold
+		// every precomposed Latin letter that NFC produces: keep the base letter of its
+		// canonical decomposition.
 		var buf [utf8.UTFMax]byte
 		n := utf8.EncodeRune(buf[:], r)
 		if d := norm.NFD.Properties(buf[:n]).Decomposition(); len(d) > 0 {

@@ -67,6 +67,8 @@ var normalizeTests = []struct{ name, in, want string }{
 	{"tatweel between letter and accent", "e\u0640\u0301", "é"},
 	{"zwsp between letter and accent", "e\u200B\u0301", "é"},
 	{"invalid utf8", "a\xffb", "a\uFFFDb"},
+	{"invalid utf8 run", "a\xff\xfe\xf3b", "a\uFFFDb"},
+	{"invalid byte before a mark", "\xf3\u0344", "\uFFFD\u0308\u0301"},
 	{"presentation form kept", "ﻻ", "ﻻ"},
 	{"punctuation kept", "نعم، شكرا!", "نعم، شکرا!"},
 }
@@ -131,6 +133,26 @@ var foldTests = []struct{ name, in, want string }{
 	{"teh marbuta and kaf", "شكرا جزيلا يا مدرسة", "شکرا جزیلا یا مدرسه"},
 	{"invalid utf8", "a\xffb", "a b"},
 	{"only punctuation", "?!...", ""},
+}
+
+func TestIsSpaceMatchesUnicode(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if isSpace(r) != unicode.IsSpace(r) {
+			t.Errorf("isSpace(%U) = %v, unicode.IsSpace = %v", r, isSpace(r), unicode.IsSpace(r))
+		}
+	}
+}
+
+// Every precomposed Latin letter is in the ranges foldLetter decomposes.
+func TestFoldLatinRanges(t *testing.T) {
+	for r := rune(0x80); r <= unicode.MaxRune; r++ {
+		if !unicode.Is(unicode.Latin, r) || !norm.NFC.IsNormalString(string(r)) {
+			continue
+		}
+		if d := norm.NFD.String(string(r)); d != string(r) && foldLetter(r) == r && unicode.ToLower(r) == r {
+			t.Errorf("%U %c decomposes to %+q but is not folded", r, r, d)
+		}
+	}
 }
 
 func TestNormalize(t *testing.T) {
@@ -223,19 +245,15 @@ func normalizeIdempotenceInputs() []string {
 }
 
 // A long message of the kind people send, mixing scripts, digits and punctuation.
-func longMessage(n int) string {
+func normalizeLongMessage(n int) string {
 	const chunk = "السلام عليكم، أريد تقديم شكوى عن التوزيع. رقم هاتفي ٠٧٧٠١٢٣٤٥٦٧ — " +
 		"سڵاو، من سکاڵام هەیە لەسەر دابەشکردن! Silav, min gilîyek heye. "
-	var b strings.Builder
-	for b.Len() < n*2 && utf8.RuneCountInString(b.String()) < n {
-		b.WriteString(chunk)
-	}
-	r := []rune(b.String())
+	r := []rune(strings.Repeat(chunk, n/utf8.RuneCountInString(chunk)+1))
 	return string(r[:n])
 }
 
 func TestNormalizeLongInput(t *testing.T) {
-	s := longMessage(10000)
+	s := normalizeLongMessage(10000)
 	n := Normalize(s)
 	if strings.ContainsAny(n, "٠١٢٣٤٥٦٧٨٩يكةأ") || strings.Contains(n, "  ") {
 		t.Error("Normalize left variants or double spaces in a long message")
@@ -285,9 +303,11 @@ func FuzzNormalize(f *testing.F) {
 		if again := Normalize(out); again != out {
 			t.Fatalf("Normalize not idempotent on %+q: %+q then %+q", s, out, again)
 		}
-		// Normalize only removes and replaces runes one for one after NFC; NFC itself may
-		// lengthen a string (composition exclusions such as U+0958 decompose).
-		if n, max := utf8.RuneCountInString(out), utf8.RuneCountInString(norm.NFC.String(s)); n > max {
+		// After invalid bytes are replaced and NFC applied, Normalize only removes runes and
+		// replaces them one for one. NFC itself may lengthen a string: composition
+		// exclusions such as U+0958 decompose, and U+034F is inserted into long runs of marks.
+		valid := strings.ToValidUTF8(s, "\uFFFD")
+		if n, max := utf8.RuneCountInString(out), utf8.RuneCountInString(norm.NFC.String(valid)); n > max {
 			t.Fatalf("Normalize(%+q) has %d runes, more than NFC's %d", s, n, max)
 		}
 		if len(out) > 0 && len(s) == 0 {
@@ -357,7 +377,7 @@ func benchmarkNormalizer(b *testing.B, fn func(string) string) {
 	inputs := []struct{ name, s string }{
 		{"arabic-40", "مرحبا، لم أستلم السلة الغذائية هذا الشهر"},
 		{"clean-40", Fold("مرحبا، لم أستلم السلة الغذائية هذا الشهر")},
-		{"mixed-10000", longMessage(10000)},
+		{"mixed-10000", normalizeLongMessage(10000)},
 	}
 	for _, in := range inputs {
 		b.Run(in.name, func(b *testing.B) {
