@@ -146,6 +146,9 @@ type Engine struct {
 	cfg      Config
 	commands map[string]command // folded word → command
 	yes, no  map[string]bool
+	// labels holds each option's folded forms people may type: computed once, since
+	// matching runs on every message.
+	labels map[*Choice][]string
 }
 
 type command struct {
@@ -201,7 +204,34 @@ func New(defs map[string]*Flow, texts *locales.Catalog, cfg Config) (*Engine, er
 		}
 	}
 	e.commands["0"] = command{name: "menu"}
+	e.labels = map[*Choice][]string{}
+	for _, f := range defs {
+		for _, st := range f.Steps {
+			for _, c := range st.Choices {
+				e.labels[c] = e.foldedLabels(c)
+			}
+		}
+	}
 	return e, nil
+}
+
+// foldedLabels are the folded forms of an option in every language, plus its words.
+func (e *Engine) foldedLabels(c *Choice) []string {
+	var out []string
+	key, langs := c.Label, locales.Languages
+	if c.Language != "" {
+		key, langs = keyLanguageSelf, []string{c.Language}
+		out = append(out, locales.Fold(c.Language))
+	}
+	for _, lang := range langs {
+		if text, err := e.texts.Text(lang, key, nil, nil); err == nil {
+			out = append(out, locales.Fold(text))
+		}
+	}
+	for _, w := range c.Words {
+		out = append(out, locales.Fold(w))
+	}
+	return out
 }
 
 // Flows returns the engine's flow definitions.
@@ -353,14 +383,14 @@ func (r *run) answer(st *Step, in Input, folded string) {
 	case InputChoice, InputYesNo:
 		c := r.matchChoice(st, in, folded)
 		if c == nil {
-			r.invalid(st, keyNotUnderstood, true)
+			r.invalid(st, keyNotUnderstood, true, isNumber(folded))
 			return
 		}
 		r.choose(st, c)
 	case InputText:
 		text := strings.TrimSpace(in.Text)
 		if !hasWords(text) {
-			r.invalid(st, keyNeedWords, false)
+			r.invalid(st, keyNeedWords, false, false)
 			return
 		}
 		r.sess.Vars[st.Save] = text
@@ -381,7 +411,7 @@ func (r *run) answer(st *Step, in Input, folded string) {
 			if key == "" {
 				key = keyNotUnderstood
 			}
-			r.invalid(st, key, false)
+			r.invalid(st, key, false, false)
 			return
 		}
 		r.sess.Vars[st.Save] = value
@@ -390,12 +420,14 @@ func (r *run) answer(st *Step, in Input, folded string) {
 }
 
 // invalid answers an answer that was not understood: explain, and ask again until the tries
-// are used up, then back to the menu.
-func (r *run) invalid(st *Step, key string, reask bool) {
+// are used up, then back to the menu. wrongNumber says the person sent a number the step
+// does not offer.
+func (r *run) invalid(st *Step, key string, reask, wrongNumber bool) {
 	if st.Repeat {
-		// A patient step asks again: with its retry text in place of the question, or,
-		// without one, exactly as before (the language menu, which no one language explains).
-		if st.Retry == "" {
+		// A patient step asks again: a wrong number with its retry text in place of the
+		// question; words (a greeting to the main menu) or a step without a retry text (the
+		// language menu, which no one language explains) with the question as before.
+		if st.Retry == "" || !wrongNumber {
 			r.advance()
 			return
 		}
@@ -648,7 +680,7 @@ func (r *run) matchChoice(st *Step, in Input, folded string) *Choice {
 			if label == folded {
 				return c
 			}
-			if utf8.RuneCountInString(folded) >= 3 && containsWord(label, folded) {
+			if wordsMatch(label, folded) {
 				if byWord != nil && byWord != c {
 					ambiguous = true
 				}
@@ -662,32 +694,44 @@ func (r *run) matchChoice(st *Step, in Input, folded string) *Choice {
 	return byWord
 }
 
-// labels are the folded forms of an option in every language, plus its words.
-func (r *run) labels(c *Choice) []string {
-	var out []string
-	key, langs := c.Label, locales.Languages
-	if c.Language != "" {
-		key, langs = keyLanguageSelf, []string{c.Language}
-		out = append(out, locales.Fold(c.Language))
+// wordsMatch reports whether every word typed (three letters or more) is a word of the label
+// or the start of one: "info" for "Information", "fire" for "Fire safety in camps".
+func wordsMatch(label, typed string) bool {
+	words := strings.Fields(typed)
+	if len(words) == 0 {
+		return false
 	}
-	for _, lang := range langs {
-		if text, err := r.e.texts.Text(lang, key, nil, nil); err == nil {
-			out = append(out, locales.Fold(text))
+	labelWords := strings.Fields(label)
+	for _, w := range words {
+		if utf8.RuneCountInString(w) < 3 {
+			return false
+		}
+		found := false
+		for _, l := range labelWords {
+			if strings.HasPrefix(l, w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
 		}
 	}
-	for _, w := range c.Words {
-		out = append(out, locales.Fold(w))
-	}
-	return out
+	return true
 }
 
-func containsWord(text, word string) bool {
-	for _, w := range strings.Fields(text) {
-		if w == word {
-			return true
-		}
+// labels are the folded forms of an option (from the cache for the engine's own flows; yes/no
+// options are made per step, with words of their own).
+func (r *run) labels(c *Choice) []string {
+	if l, ok := r.e.labels[c]; ok {
+		return l
 	}
-	return false
+	return r.e.foldedLabels(c)
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
 }
 
 // hasWords reports whether text has at least one letter or digit: an answer of only emoji or

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"os/user"
 	"regexp"
 	"strings"
@@ -47,7 +46,7 @@ Use --urn to continue later as the same person (default: terminal:<your user nam
 	if *lang != "" && !locales.Valid(*lang) {
 		return usageErrorf("--lang %q: use ar, ckb, badini or en", *lang)
 	}
-	urn, err := chatURN(*urnFlag)
+	urn, err := chatURN(*urnFlag, e.getenv)
 	if err != nil {
 		return usageErrorf("--urn: %v", err)
 	}
@@ -121,11 +120,11 @@ func printReplies(w io.Writer, kind channels.Kind, replies []channels.Outbound) 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // chatURN is the URN given, or terminal:<user name> for the person at this terminal.
-func chatURN(flagValue string) (channels.URN, error) {
+func chatURN(flagValue string, getenv func(string) string) (channels.URN, error) {
 	if flagValue != "" {
 		return channels.ParseURN(flagValue)
 	}
-	name := os.Getenv("USER")
+	name := getenv("USER")
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
 	}

@@ -28,6 +28,9 @@ and exits 1 if there is any.`)
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q (give a directory with --dir DIR)", fs.Arg(0))
+	}
 	texts, err := locales.Default()
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // SAWT_TIMEZONE must work in a minimal image without /usr/share/zoneinfo
 
 	"github.com/sawt/sawt/app"
 )

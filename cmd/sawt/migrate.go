@@ -10,7 +10,7 @@ import (
 
 func runMigrate(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "migrate", "migrate", `Applies the database migrations that are not applied yet (River's job tables, then Sawt's),
-in one transaction under a lock, so several processes may run it at once. Without
+each in its own transaction, under a lock, so several processes may run it at once. Without
 DATABASE_URL it migrates the private PostgreSQL under SAWT_DATA_DIR.`)
 	if err := parse(fs, args); err != nil {
 		return err

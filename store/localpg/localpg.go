@@ -130,20 +130,39 @@ func findBinariesFor(version string, searchPath []string) (string, error) {
 	return FindBinaries(searchPath)
 }
 
+// initdbTimeout bounds initdb, which is not interrupted by the caller: a half-made cluster
+// would look like a real one to every later start.
+const initdbTimeout = 5 * time.Minute
+
+// initdb creates the cluster in a sibling directory and renames it into place only when
+// complete, so an interrupted first start leaves nothing that a later start would mistake for
+// a cluster.
 func (s *Server) initdb(ctx context.Context, durable bool) error {
 	s.logf("initialising PostgreSQL cluster in %s", s.dataDir)
-	if err := s.user.mkdirOwned(s.dataDir); err != nil {
+	tmp := s.dataDir + ".init"
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("remove the remains of an interrupted initdb: %w", err)
+	}
+	if err := s.user.mkdirOwned(tmp); err != nil {
 		return err
 	}
-	args := []string{"-D", s.dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"}
+	args := []string{"-D", tmp, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"}
 	if !durable {
 		args = append(args, "--no-sync")
 	}
-	out, err := s.user.command(ctx, filepath.Join(s.binDir, "initdb"), args...).CombinedOutput()
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), initdbTimeout)
+	defer cancel()
+	out, err := s.user.command(ictx, filepath.Join(s.binDir, "initdb"), args...).CombinedOutput()
 	if err != nil {
+		os.RemoveAll(tmp)
 		return fmt.Errorf("initdb %s: %w\n%s", s.dataDir, err, strings.TrimSpace(string(out)))
 	}
-	return nil
+	// Only an empty directory may stand in the way: never delete what might be someone's data.
+	if err := os.Remove(s.dataDir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("%s exists but holds no PostgreSQL cluster (no PG_VERSION): move it away and start again", s.dataDir)
+	}
+	return os.Rename(tmp, s.dataDir)
 }
 
 // running asks pg_ctl whether a server runs on the data directory (exit status 0).
@@ -205,7 +224,10 @@ func (s *Server) start(ctx context.Context, durable bool) error {
 		logSize = fi.Size()
 	}
 	s.logf("starting PostgreSQL in %s (socket in %s)", s.dataDir, socketDir)
-	cmd := s.user.command(ctx, filepath.Join(s.binDir, "pg_ctl"), "start", "-w", "-t", "60",
+	// Not interrupted by the caller (pg_ctl bounds its own wait): killing pg_ctl would leave
+	// the server it already forked running with no one to stop it. A caller whose context
+	// ends meanwhile gets a running Server and stops it.
+	cmd := s.user.command(context.WithoutCancel(ctx), filepath.Join(s.binDir, "pg_ctl"), "start", "-w", "-t", "60",
 		"-D", s.dataDir, "-l", logFile, "-o", strings.Join(o, " "))
 	// Its own process group: a Ctrl-C in the terminal must not reach the server before
 	// our graceful shutdown has finished with the database.

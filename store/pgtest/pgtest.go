@@ -180,10 +180,14 @@ func (e *env) close() error {
 		errs = append(errs, e.drop(e.template))
 		e.admin.Close()
 	}
+	stopped := true
 	if e.server != nil {
-		errs = append(errs, e.server.Stop())
+		if err := e.server.Stop(); err != nil {
+			errs, stopped = append(errs, err), false
+		}
 	}
-	if e.dir != "" {
+	// A server that did not stop still needs its postmaster.pid: the watchdog stops it.
+	if e.dir != "" && stopped {
 		errs = append(errs, os.RemoveAll(e.dir))
 	}
 	e.watchdog.release()
