@@ -23,7 +23,7 @@ type Config struct {
 	DatabaseURL string
 	// DataDir holds the private server's cluster and other local state. Defaults to DefaultDataDir.
 	DataDir string
-	// DBMaxConns caps the connection pool. Defaults to store.DefaultMaxConns.
+	// DBMaxConns caps the connection pool. Defaults to store.DefaultMaxConns().
 	DBMaxConns int32
 	// HTTPAddr is the public listener (provider webhooks). Defaults to DefaultHTTPAddr.
 	HTTPAddr string

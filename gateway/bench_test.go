@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,8 +11,11 @@ import (
 	"time"
 
 	"github.com/sawt/sawt/channels"
+	"github.com/sawt/sawt/store"
 	"github.com/sawt/sawt/store/pgtest"
 )
+
+var benchConns = flag.Int("bench.conns", 0, "connection pool size for BenchmarkReceive (0: the default)")
 
 // benchCycle is what each benchmark contact sends, over and over, from the main menu: an
 // information topic, the status check with a mistyped number, and a feedback that opens a
@@ -26,7 +30,11 @@ var benchCycle = []string{"4", "5", "3", "12345678", "0", "2", "Thank you for th
 func BenchmarkReceive(b *testing.B) {
 	for _, contacts := range []int{1, 8, 64} {
 		b.Run(fmt.Sprintf("contacts=%d", contacts), func(b *testing.B) {
-			pool := pgtest.New(b)
+			pool, err := store.Open(context.Background(), pgtest.NewURL(b), store.PoolConfig{MaxConns: int32(*benchConns)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(pool.Close)
 			g := newGateway(b, pool)
 			ctx := context.Background()
 			urns := make([]string, contacts)

@@ -135,9 +135,11 @@ type turn struct {
 	contact   store.Contact
 	env       flows.Env
 	inboxID   int64
-	messageID int64
+	messageID int64 // the logged inbound message, once a call needed it
 	replies   []channels.Outbound
-	jobIDs    []int64
+	redacted  []bool
+	language  *string
+	optedOut  *bool
 }
 
 func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (channels.Result, error) {
@@ -145,55 +147,53 @@ func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (
 	if in.ReceivedAt.IsZero() {
 		in.ReceivedAt = now
 	}
-	inboxID, fresh, err := store.ClaimInbox(ctx, tx, in.Channel, in.ExternalID, in.ReceivedAt)
-	if err != nil {
-		return channels.Result{}, fmt.Errorf("inbox: %w", err)
-	}
-	if !fresh {
-		replies, err := store.RepliesToInbox(ctx, tx, inboxID)
-		return channels.Result{Duplicate: true, Replies: replies}, err
-	}
-	if err := store.LockURN(ctx, tx, in.URN); err != nil {
-		return channels.Result{}, fmt.Errorf("lock URN: %w", err)
-	}
-	contact, err := store.ContactForURN(ctx, tx, in.URN, locales.FromHint(in.LanguageHint))
+	start, err := store.StartTurn(ctx, tx, in.Channel, in.ExternalID, in.ReceivedAt, in.URN)
 	if err != nil {
 		return channels.Result{}, err
 	}
-	state, _, err := store.LockSession(ctx, tx, contact.ID)
-	if err != nil {
-		return channels.Result{}, fmt.Errorf("lock session: %w", err)
+	if !start.Fresh {
+		replies, err := store.RepliesToInbox(ctx, tx, start.InboxID)
+		return channels.Result{Duplicate: true, Replies: replies}, err
+	}
+	hint := locales.FromHint(in.LanguageHint)
+	contact, hintChanged := start.Contact, (*string)(nil)
+	if !start.Found {
+		if contact, err = store.CreateContact(ctx, tx, in.URN, hint); err != nil {
+			return channels.Result{}, err
+		}
+	} else if hint != "" && hint != contact.LanguageHint {
+		contact.LanguageHint, hintChanged = hint, &hint
 	}
 	var sess flows.Session
-	if len(state) > 0 {
-		if err := json.Unmarshal(state, &sess); err != nil {
+	if len(start.State) > 0 {
+		if err := json.Unmarshal(start.State, &sess); err != nil {
 			g.log.Warn("unreadable session, starting again", "contact", contact.ID, "err", err)
 			sess = flows.Session{}
 		}
 	}
-	t := &turn{in: in, contact: contact, inboxID: inboxID, env: flows.Env{
+	t := &turn{in: in, contact: contact, inboxID: start.InboxID, env: flows.Env{
 		Now: now, Channel: in.Channel, Language: contact.Language, LanguageHint: contact.LanguageHint,
 	}}
 
 	stepStart := time.Now()
 	sprint := g.engine.Step(sess, t.env, flows.Input{Text: in.Text, Payload: in.Payload, Media: in.Media})
 	g.metrics.step(time.Since(stepStart))
-	t.messageID, err = store.InsertInbound(ctx, tx, store.Inbound{
-		ContactID: contact.ID, URNID: contact.URNID, InboxID: inboxID, Channel: in.Channel,
+	inbound := store.Inbound{
+		ContactID: contact.ID, URNID: contact.URNID, InboxID: start.InboxID, Channel: in.Channel,
 		Text: in.Text, Payload: in.Payload, Media: in.Media, Redacted: sprint.Confidential, ReceivedAt: in.ReceivedAt,
-	})
-	if err != nil {
-		return channels.Result{}, err
 	}
 	for calls := 0; ; calls++ {
-		if err := g.apply(ctx, tx, t, sprint); err != nil {
-			return channels.Result{}, err
-		}
+		t.apply(sprint)
 		if sprint.Call == nil {
 			break
 		}
 		if calls >= 10 {
 			return channels.Result{}, errors.New("flow made more than 10 calls in one turn")
+		}
+		if t.messageID == 0 { // a case records the message that completed it
+			if t.messageID, err = store.InsertInbound(ctx, tx, inbound); err != nil {
+				return channels.Result{}, err
+			}
 		}
 		res, err := g.call(ctx, tx, t, *sprint.Call)
 		if err != nil {
@@ -201,64 +201,51 @@ func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (
 		}
 		sprint = g.engine.Resume(sprint.Session, t.env, res)
 	}
-	if err := g.queue(ctx, tx, t); err != nil {
-		return channels.Result{}, err
-	}
-	state, err = json.Marshal(sprint.Session)
+	state, err := json.Marshal(sprint.Session)
 	if err != nil {
 		return channels.Result{}, err
 	}
-	if err := store.SaveSession(ctx, tx, contact.ID, state, now); err != nil {
-		return channels.Result{}, fmt.Errorf("save session: %w", err)
+	ids, err := store.FinishTurn(ctx, tx, store.TurnEnd{
+		Contact: contact, Inbound: inbound, InboundID: t.messageID, Replies: t.replies, Inline: in.Inline,
+		Redacted: t.redacted, State: state, At: now, Language: t.language, Hint: hintChanged, OptedOut: t.optedOut,
+	})
+	if err != nil {
+		return channels.Result{}, err
+	}
+	if len(ids) != len(t.replies) {
+		return channels.Result{}, fmt.Errorf("logged %d replies of %d", len(ids), len(t.replies))
+	}
+	for i := range t.replies {
+		t.replies[i].ID = ids[i]
+	}
+	if len(ids) > 0 && !in.Inline {
+		// One job for the turn's replies, in the same transaction: they are sent in order,
+		// and only if the message that caused them is committed.
+		if _, err := g.river.InsertTx(ctx, tx, SendArgs{MessageIDs: ids}, nil); err != nil {
+			return channels.Result{}, fmt.Errorf("queue replies: %w", err)
+		}
 	}
 	return channels.Result{Replies: t.replies}, nil
 }
 
-// apply carries out a sprint's effects in order.
-func (g *Gateway) apply(ctx context.Context, tx pgx.Tx, t *turn, sprint flows.Sprint) error {
+// apply takes a sprint's effects in order: replies are rendered for the channel, changes to
+// the contact are kept for the end of the turn (and the language for the rest of it).
+func (t *turn) apply(sprint flows.Sprint) {
 	for _, eff := range sprint.Effects {
 		switch e := eff.(type) {
 		case flows.Reply:
 			out := flows.Render(e.Message, t.in.Channel)
 			out.URN = t.in.URN
-			id, err := store.InsertOutbound(ctx, tx, store.Outbound{
-				ContactID: t.contact.ID, URNID: t.contact.URNID, ReplyTo: t.messageID, Msg: out,
-				Inline: t.in.Inline, CreatedAt: t.env.Now,
-			})
-			if err != nil {
-				return err
-			}
-			out.ID = id
 			t.replies = append(t.replies, out)
-			if !t.in.Inline {
-				t.jobIDs = append(t.jobIDs, id)
-			}
+			t.redacted = append(t.redacted, false)
 		case flows.SetLanguage:
-			if err := store.SetContactLanguage(ctx, tx, t.contact.ID, e.Language); err != nil {
-				return err
-			}
-			t.env.Language = e.Language
+			lang := e.Language
+			t.language, t.env.Language = &lang, lang
 		case flows.SetOptOut:
-			if err := store.SetContactOptOut(ctx, tx, t.contact.ID, e.OptedOut, t.env.Now); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("unknown effect %T", eff)
+			opted := e.OptedOut
+			t.optedOut = &opted
 		}
 	}
-	return nil
-}
-
-// queue inserts one outbox job for the turn's replies, in the same transaction: they are sent
-// in order, and only if the message that caused them is committed.
-func (g *Gateway) queue(ctx context.Context, tx pgx.Tx, t *turn) error {
-	if len(t.jobIDs) == 0 {
-		return nil
-	}
-	if _, err := g.river.InsertTx(ctx, tx, SendArgs{MessageIDs: t.jobIDs}, nil); err != nil {
-		return fmt.Errorf("queue replies: %w", err)
-	}
-	return nil
 }
 
 func (g *Gateway) draw(f func(*rand.Rand) string) string {

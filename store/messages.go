@@ -13,22 +13,6 @@ import (
 // RedactedText stands in the message log for the text of a confidential message.
 const RedactedText = "[confidential]"
 
-// ClaimInbox records an inbound message's provider ID. fresh is false when it was recorded
-// before (a retried webhook): then id is the earlier row and nothing else should be done.
-func ClaimInbox(ctx context.Context, tx pgx.Tx, channel channels.Kind, externalID string, at time.Time) (id int64, fresh bool, err error) {
-	err = tx.QueryRow(ctx, `
-		INSERT INTO inbox (channel, external_id, received_at) VALUES ($1, $2, $3)
-		ON CONFLICT (channel, external_id) DO NOTHING RETURNING id`, string(channel), externalID, at).Scan(&id)
-	if err == nil {
-		return id, true, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, err
-	}
-	err = tx.QueryRow(ctx, `SELECT id FROM inbox WHERE channel = $1 AND external_id = $2`, string(channel), externalID).Scan(&id)
-	return id, false, err
-}
-
 // Inbound is a received message as logged.
 type Inbound struct {
 	ContactID, URNID, InboxID int64
@@ -56,41 +40,10 @@ func InsertInbound(ctx context.Context, tx pgx.Tx, m Inbound) (int64, error) {
 	return id, nil
 }
 
-// Outbound is a reply as logged.
-type Outbound struct {
-	ContactID, URNID, ReplyTo int64
-	Msg                       channels.Outbound
-	Inline                    bool // returned to the caller (voice, terminal), not sent by the outbox
-	Redacted                  bool
-	CreatedAt                 time.Time
-}
-
-// InsertOutbound logs a reply: queued for the outbox, or sent at once when inline.
-func InsertOutbound(ctx context.Context, tx pgx.Tx, m Outbound) (int64, error) {
-	status, sentAt := channels.StatusQueued, (*time.Time)(nil)
-	if m.Inline {
-		status, sentAt = channels.StatusSent, &m.CreatedAt
-	}
-	text, choices := m.Msg.Text, m.Msg.Choices
-	if m.Redacted {
-		text, choices = RedactedText, nil
-	}
-	var id int64
-	err := tx.QueryRow(ctx, `
-		INSERT INTO messages (contact_id, urn_id, channel, direction, reply_to, language, text, redacted, choices, keys, inline, status, created_at, sent_at, updated_at)
-		VALUES ($1, $2, $3, 'out', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12) RETURNING id`,
-		m.ContactID, m.URNID, string(m.Msg.Channel), m.ReplyTo, m.Msg.Language, text, m.Redacted,
-		jsonOrNil(choices), m.Msg.Keys, m.Inline, string(status), m.CreatedAt, sentAt).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("log reply: %w", err)
-	}
-	return id, nil
-}
-
 // RepliesToInbox returns the replies first given to an inbound message, for a repeated one.
 func RepliesToInbox(ctx context.Context, db DB, inboxID int64) ([]channels.Outbound, error) {
 	rows, err := db.Query(ctx, `
-		SELECT o.id, o.channel, u.urn, coalesce(o.language, ''), o.text, coalesce(o.choices, '[]'), coalesce(o.keys, '{}')
+		SELECT o.id, o.channel, u.urn, coalesce(o.language, ''), o.text, coalesce(o.choices, '[]'), coalesce(o.keys, '[]')
 		FROM messages i
 		JOIN messages o ON o.reply_to = i.id
 		JOIN urns u ON u.id = o.urn_id
@@ -112,7 +65,7 @@ func OutboundMessage(ctx context.Context, db DB, id int64) (channels.Outbound, c
 	var o channels.Outbound
 	var kind, urn, status string
 	err := db.QueryRow(ctx, `
-		SELECT o.id, o.channel, u.urn, coalesce(o.language, ''), o.text, coalesce(o.choices, '[]'), coalesce(o.keys, '{}'), o.status
+		SELECT o.id, o.channel, u.urn, coalesce(o.language, ''), o.text, coalesce(o.choices, '[]'), coalesce(o.keys, '[]'), o.status
 		FROM messages o JOIN urns u ON u.id = o.urn_id
 		WHERE o.id = $1 AND o.direction = 'out'`, id).
 		Scan(&o.ID, &kind, &urn, &o.Language, &o.Text, &o.Choices, &o.Keys, &status)

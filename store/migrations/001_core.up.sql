@@ -56,7 +56,7 @@ CREATE TABLE messages (
     payload     text NOT NULL DEFAULT '',
     media       jsonb,
     choices     jsonb,
-    keys        text[],
+    keys        jsonb,
     inline      boolean NOT NULL DEFAULT false,
     status      text NOT NULL CHECK (status IN ('received', 'queued', 'sent', 'delivered', 'failed')),
     provider_id text,
