@@ -79,7 +79,8 @@ CREATE TABLE categories (
     refer_hours   int NOT NULL CHECK (refer_hours > 0),
     resolve_hours int NOT NULL CHECK (resolve_hours > 0),
     sensitive     boolean NOT NULL DEFAULT false,
-    updated_at    timestamptz NOT NULL DEFAULT now()
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    CHECK (ack_hours <= refer_hours AND refer_hours <= resolve_hours)
 );
 
 INSERT INTO categories (code, priority, ack_hours, refer_hours, resolve_hours, sensitive) VALUES
