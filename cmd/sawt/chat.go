@@ -33,11 +33,8 @@ Use --urn to continue later as the same person (default: terminal:<your user nam
 	channel := fs.String("channel", string(channels.Terminal), "render replies as this channel does: sms, telegram, voice or terminal")
 	lang := fs.String("lang", "", "choose the language before the first message: ar, ckb, badini or en")
 	urnFlag := fs.String("urn", "", "who you are: tel:+9647…, telegram:<chat id> or terminal:<name>")
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
 	kind := channels.Kind(*channel)
 	if !kind.Valid() {

@@ -128,6 +128,17 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// parseNoArgs parses flags of a command that takes no arguments.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
 // config reads the environment configuration; progress of a private database goes to stderr.
 func config(e *env) (app.Config, error) {
 	cfg, err := app.ConfigFromEnv(e.getenv)

@@ -12,11 +12,8 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "migrate", "migrate", `Applies the database migrations that are not applied yet (River's job tables, then Sawt's),
 each in its own transaction, under a lock, so several processes may run it at once. Without
 DATABASE_URL it migrates the private PostgreSQL under SAWT_DATA_DIR.`)
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
 	cfg, err := config(e)
 	if err != nil {

@@ -16,11 +16,8 @@ the admin listener with /healthz, /readyz and /metrics (SAWT_ADMIN_ADDR, default
 127.0.0.1:8081), and the job workers that send replies. Migrations are applied at start-up.
 Without DATABASE_URL a private PostgreSQL runs under SAWT_DATA_DIR (default ./sawt-data).
 Stops gracefully on SIGINT or SIGTERM.`))
-	if err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected argument %q", fs.Arg(0))
 	}
 	cfg, err := config(e)
 	if err != nil {
