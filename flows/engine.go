@@ -234,9 +234,6 @@ func (e *Engine) foldedLabels(c *Choice) []string {
 	return out
 }
 
-// Flows returns the engine's flow definitions.
-func (e *Engine) Flows() map[string]*Flow { return e.flows }
-
 // Step takes one input from the person.
 func (e *Engine) Step(sess Session, env Env, in Input) Sprint {
 	r := e.newRun(sess, env)

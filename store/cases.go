@@ -29,19 +29,6 @@ func Category(ctx context.Context, db DB, code string) (CategoryRow, error) {
 	return c, err
 }
 
-// Categories lists every category's settings.
-func Categories(ctx context.Context, db DB) ([]CategoryRow, error) {
-	rows, err := db.Query(ctx, `SELECT code, priority, ack_hours, refer_hours, resolve_hours, sensitive FROM categories ORDER BY code`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (CategoryRow, error) {
-		var c CategoryRow
-		err := r.Scan(&c.Code, &c.Priority, &c.AckHours, &c.ReferHours, &c.ResolveHours, &c.Sensitive)
-		return c, err
-	})
-}
-
 // CaseRow is a case as stored.
 type CaseRow struct {
 	ID                           int64
@@ -115,15 +102,6 @@ func CaseByReference(ctx context.Context, db DB, reference string) (CaseRow, err
 // CaseForUpdate reads a case and locks it until the transaction ends.
 func CaseForUpdate(ctx context.Context, tx pgx.Tx, id int64) (CaseRow, error) {
 	return scanCase(tx.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = $1 FOR UPDATE`, id))
-}
-
-// CasesOfContact lists a contact's cases, newest first.
-func CasesOfContact(ctx context.Context, db DB, contactID int64) ([]CaseRow, error) {
-	rows, err := db.Query(ctx, `SELECT `+caseColumns+` FROM cases WHERE contact_id = $1 ORDER BY id DESC`, contactID)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (CaseRow, error) { return scanCase(r) })
 }
 
 // UpdateCaseStatus moves a case to a status and writes the event. The caller checks the

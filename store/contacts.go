@@ -70,35 +70,6 @@ func SetContactLanguage(ctx context.Context, db DB, contactID int64, lang string
 	return err
 }
 
-// SetContactOptOut records that a contact stopped (or resumed) broadcasts.
-func SetContactOptOut(ctx context.Context, db DB, contactID int64, optedOut bool, at time.Time) error {
-	var when *time.Time
-	if optedOut {
-		when = &at
-	}
-	_, err := db.Exec(ctx, `UPDATE contacts SET opted_out_at = $2, updated_at = now() WHERE id = $1`, contactID, when)
-	return err
-}
-
-// ContactByURN looks a contact up without creating it.
-func ContactByURN(ctx context.Context, db DB, urn channels.URN) (Contact, error) {
-	var c Contact
-	var lang, hint *string
-	var optedOut *time.Time
-	err := db.QueryRow(ctx, `
-		SELECT c.id, u.id, c.language, c.language_hint, coalesce(c.opted_out_at, u.opted_out_at)
-		FROM urns u JOIN contacts c ON c.id = u.contact_id WHERE u.urn = $1`, string(urn)).
-		Scan(&c.ID, &c.URNID, &lang, &hint, &optedOut)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Contact{}, ErrNotFound
-	}
-	if err != nil {
-		return Contact{}, err
-	}
-	c.Language, c.LanguageHint, c.OptedOut = deref(lang), deref(hint), optedOut != nil
-	return c, nil
-}
-
 func deref(s *string) string {
 	if s == nil {
 		return ""

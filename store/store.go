@@ -80,12 +80,5 @@ func isUndefinedTable(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "42P01"
 }
 
-// IsUniqueViolation reports whether err is a unique-constraint violation (optionally on the
-// named constraint).
-func IsUniqueViolation(err error, constraint string) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505" && (constraint == "" || pe.ConstraintName == constraint)
-}
-
 // IsNoRows reports whether err says a query found no row.
 func IsNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
