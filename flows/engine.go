@@ -314,9 +314,13 @@ func (r *run) step(in Input) {
 	}
 	st := r.current()
 	switch {
-	case r.sess.Flow == "" || st == nil || r.sess.Calling:
+	case r.sess.Flow == "" || st == nil || r.sess.Calling || r.env.Language == "" && r.sess.Flow != LanguageFlow:
 		r.begin(in, folded)
 	case r.env.Now.Sub(r.sess.UpdatedAt) > r.e.cfg.IdleTimeout && !r.idle():
+		if r.env.Language == "" {
+			r.begin(in, folded) // nothing was said in a language they chose: simply start
+			return
+		}
 		r.say(keyExpired, nil)
 		r.enterFlow(MenuFlow)
 	default:

@@ -197,3 +197,22 @@ func TestRenderPerChannel(t *testing.T) {
 		t.Errorf("keys for voice = %v", keys)
 	}
 }
+
+// TestExpiryBeforeALanguageIsChosen: someone who left the language menu unanswered is simply
+// offered it again (or has their language taken from what they now type), not told about a
+// closed conversation in a language they never chose.
+func TestExpiryBeforeALanguageIsChosen(t *testing.T) {
+	e := engine(t, "")
+	env := flows.Env{Now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), Channel: channels.SMS}
+	sess, _ := play(e, env, "hello")
+	env.Now = env.Now.Add(2 * time.Hour)
+	sp := e.Step(sess, env, flows.Input{Text: "English"})
+	msg := reply(t, sp)
+	if msg.Parts[0].Key != "menu.welcome" || msg.Language != locales.English {
+		t.Errorf("after the wait, %q in %s; want the English welcome", msg.Parts[0].Key, msg.Language)
+	}
+	sp = e.Step(sess, env, flows.Input{Text: "hello"})
+	if msg := reply(t, sp); msg.Parts[0].Key != "language.choose" {
+		t.Errorf("after the wait, %q; want the language menu again", msg.Parts[0].Key)
+	}
+}
