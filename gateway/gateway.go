@@ -134,7 +134,6 @@ type turn struct {
 	in        channels.Inbound
 	contact   store.Contact
 	env       flows.Env
-	inboxID   int64
 	messageID int64 // the logged inbound message, once a call needed it
 	replies   []channels.Outbound
 	redacted  []bool
@@ -171,7 +170,7 @@ func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (
 			sess = flows.Session{}
 		}
 	}
-	t := &turn{in: in, contact: contact, inboxID: start.InboxID, env: flows.Env{
+	t := &turn{in: in, contact: contact, env: flows.Env{
 		Now: now, Channel: in.Channel, Language: contact.Language, LanguageHint: contact.LanguageHint,
 	}}
 
