@@ -50,6 +50,12 @@ type Inbound struct {
 	// LanguageHint is what the provider tells about the person's language (Telegram's
 	// language_code). It is a hint shown first, never a decision.
 	LanguageHint string
+	// Source is where the person came from, when the provider says (a Telegram deep link from
+	// a campaign poster). Kept on the contact the first time.
+	Source string
+	// SharedPhone is a phone number the person shared as their own (Telegram's contact
+	// button). It is kept only if they then agree to it.
+	SharedPhone string
 	ReceivedAt   time.Time
 	// Inline asks for the replies in the result rather than through the outbox: the voice
 	// webhook renders them into its HTTP answer, the terminal prints them.

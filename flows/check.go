@@ -94,7 +94,14 @@ func (c *checker) flow(f *Flow) {
 	}
 }
 
+// maxPayload is Telegram's limit on a button's callback data; an option's payload is
+// "<flow>.<step>:<number>".
+const maxPayload = 64
+
 func (c *checker) step(f *Flow, s *Step) {
+	if n := len(f.Name) + 1 + len(s.ID) + 3; n > maxPayload {
+		c.add(f, s.Line, "step %q: flow and step names are too long for a button (%d bytes, at most %d)", s.ID, n, maxPayload)
+	}
 	for _, p := range s.Say {
 		c.key(f.File, p.Line, p.Text)
 		if p.When != "" && !strings.Contains(p.When, "=") {
@@ -120,6 +127,18 @@ func (c *checker) step(f *Flow, s *Step) {
 	case InputYesNo, InputText:
 		if s.Save == "" {
 			c.add(f, s.Line, "step %q: %s input needs save: to keep the answer", s.ID, s.Input)
+		}
+		if s.Input == InputYesNo && len(s.On) > 0 {
+			for _, o := range sortedKeys(s.On) {
+				if o != "yes" && o != "no" {
+					c.add(f, s.Line, "step %q: a yesno step has no answer %q (yes or no)", s.ID, o)
+				}
+				c.target(f, s.Line, s.ID, s.On[o])
+			}
+			if _, ok := s.On["yes"]; !ok || s.On["no"] == "" {
+				c.target(f, s.Line, s.ID, s.Goto)
+			}
+			break
 		}
 		c.target(f, s.Line, s.ID, s.Goto)
 	default:
@@ -157,7 +176,7 @@ func (c *checker) step(f *Flow, s *Step) {
 		} else {
 			c.target(f, s.Line, s.ID, s.Goto)
 		}
-	} else if len(s.On) > 0 {
+	} else if len(s.On) > 0 && s.Input != InputYesNo {
 		c.add(f, s.Line, "step %q: on: without an action", s.ID)
 	}
 	if !waits && s.Action == "" && s.Goto != "" {

@@ -35,7 +35,8 @@ type Step struct {
 	Save    string    `yaml:"save"` // variable that keeps the answer (text, yesno, validator)
 	Max     int       `yaml:"max"`  // for text: longer answers are kept whole, and the person told
 	// Action is a call the gateway makes (open a case, look one up); On maps its outcome to
-	// the next step, Goto is the default.
+	// the next step, Goto is the default. A yesno step may also send "yes" and "no" apart
+	// with On.
 	Action string            `yaml:"action"`
 	Args   map[string]string `yaml:"args"`
 	On     map[string]string `yaml:"on"`

@@ -22,7 +22,12 @@ import (
 const (
 	MenuFlow     = "menu"
 	LanguageFlow = "language"
+	// PhoneFlow asks whether a phone number the person shared may be kept; optional.
+	PhoneFlow = "phone"
 )
+
+// MenuPayload is what the "main menu" option sends when pressed as a button.
+const MenuPayload = "menu"
 
 // Target keywords in goto.
 const (
@@ -63,6 +68,8 @@ type Input struct {
 	Text    string
 	Payload string // from a pressed button
 	Media   []channels.Media
+	// SharedPhone is a number the person shared as their own; see PhoneFlow.
+	SharedPhone string
 }
 
 // Call asks the gateway to do something only it can (the database), then Resume.
@@ -159,7 +166,7 @@ type command struct {
 // Text keys the engine itself uses; they must exist like any flow's.
 var engineKeys = []string{
 	keyNotUnderstood, keyNeedWords, keyTooManyTries, keyTriesLeft, keyTextLong, keyExpired,
-	keyStopped, keyStarted, keyMenuLabel, keyWelcome, keyLanguageSelf, keyYes, keyNo,
+	keyStopped, keyStarted, keyMenuLabel, keyWelcome, keyLanguageSelf, keyYes, keyNo, keyMediaNotExpected,
 	"command.menu", "command.language", "command.stop", "command.start", "yesno.yes.words", "yesno.no.words",
 }
 
@@ -177,6 +184,8 @@ const (
 	keyLanguageSelf  = "language.self"
 	keyYes           = "yesno.yes"
 	keyNo            = "yesno.no"
+
+	keyMediaNotExpected = "common.media_not_expected"
 )
 
 // New makes an engine over the given flows and texts. It does not validate them: run Check.
@@ -307,10 +316,18 @@ func (r *run) idle() bool {
 
 func (r *run) step(in Input) {
 	folded := locales.Fold(in.Text)
-	if cmd, ok := r.e.commands[folded]; ok && in.Payload == "" {
+	if cmd, ok := r.e.commands[folded]; ok && in.Payload == "" || in.Payload == MenuPayload {
+		if in.Payload == MenuPayload {
+			cmd = command{name: "menu"}
+		}
 		if r.command(cmd) {
 			return
 		}
+	}
+	if in.SharedPhone != "" && r.env.Language != "" && r.e.flows[PhoneFlow] != nil {
+		r.enterFlow(PhoneFlow)
+		r.sess.Vars["phone"] = in.SharedPhone
+		return
 	}
 	st := r.current()
 	switch {
@@ -384,13 +401,21 @@ func (r *run) answer(st *Step, in Input, folded string) {
 	case InputChoice, InputYesNo:
 		c := r.matchChoice(st, in, folded)
 		if c == nil {
-			r.invalid(st, keyNotUnderstood, true, isNumber(folded))
+			key := keyNotUnderstood
+			if len(in.Media) > 0 && folded == "" {
+				key = keyMediaNotExpected
+			}
+			r.invalid(st, key, true, isNumber(folded))
 			return
 		}
 		r.choose(st, c)
 	case InputText:
 		text := strings.TrimSpace(in.Text)
-		if !hasWords(text) {
+		if !hasWords(text) && len(in.Media) > 0 {
+			// A voice note or a picture answers "what happened" as well as words: keep its
+			// caption, or what it is; the message log holds the media itself.
+			text = strings.TrimSpace(text + " [" + in.Media[0].Type + "]")
+		} else if !hasWords(text) {
 			r.invalid(st, keyNeedWords, false, false)
 			return
 		}
@@ -409,6 +434,9 @@ func (r *run) answer(st *Step, in Input, folded string) {
 		value, problem := validate(in.Text)
 		if problem != "" {
 			key := st.Errors[problem]
+			if len(in.Media) > 0 && strings.TrimSpace(in.Text) == "" {
+				key = keyMediaNotExpected
+			}
 			if key == "" {
 				key = keyNotUnderstood
 			}
@@ -615,9 +643,16 @@ func (r *run) text(key string, data map[string]string, count *int) (string, stri
 // language first in a language menu.
 func (r *run) choices(st *Step) []*Choice {
 	if st.Input == InputYesNo {
+		yes, no := st.Goto, st.Goto
+		if t, ok := st.On["yes"]; ok {
+			yes = t
+		}
+		if t, ok := st.On["no"]; ok {
+			no = t
+		}
 		return []*Choice{
-			{Label: keyYes, Set: map[string]string{st.Save: "yes"}, Goto: st.Goto},
-			{Label: keyNo, Set: map[string]string{st.Save: "no"}, Goto: st.Goto},
+			{Label: keyYes, Set: map[string]string{st.Save: "yes"}, Goto: yes},
+			{Label: keyNo, Set: map[string]string{st.Save: "no"}, Goto: no},
 		}
 	}
 	if r.env.LanguageHint == "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/sawt/sawt/cases"
+	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/flows"
 	"github.com/sawt/sawt/locales"
 	"github.com/sawt/sawt/store"
@@ -19,6 +20,7 @@ import (
 const (
 	actionOpenCase   = "open_case"
 	actionCaseStatus = "case_status"
+	actionLinkPhone  = "link_phone"
 )
 
 // EngineConfig is the flows.Config the gateway can serve: its calls and validated inputs.
@@ -30,6 +32,7 @@ func EngineConfig(base flows.Config) flows.Config {
 	base.Actions = map[string][]string{
 		actionOpenCase:   {"ok"},
 		actionCaseStatus: statuses,
+		actionLinkPhone:  {"ok"},
 	}
 	base.Validators = map[string]flows.Validator{"reference": validateReference}
 	return base
@@ -56,6 +59,8 @@ func (g *Gateway) call(ctx context.Context, tx pgx.Tx, t *turn, c flows.Call) (f
 		return g.openCase(ctx, tx, t, c.Args)
 	case actionCaseStatus:
 		return g.caseStatus(ctx, tx, t, c.Args)
+	case actionLinkPhone:
+		return g.linkPhone(ctx, tx, t, c.Args)
 	}
 	return flows.CallResult{}, fmt.Errorf("unknown action %q", c.Action)
 }
@@ -98,6 +103,28 @@ func (g *Gateway) caseStatus(ctx context.Context, tx pgx.Tx, t *turn, args map[s
 	return flows.CallResult{Outcome: string(status), Vars: map[string]string{
 		"reference": displayReference(ref, t.env.Language),
 	}}, nil
+}
+
+// linkPhone gives the contact the tel: URN of a number they shared and agreed to let us keep.
+// A number already known on another contact is left there: contacts are not merged here.
+func (g *Gateway) linkPhone(ctx context.Context, tx pgx.Tx, t *turn, args map[string]string) (flows.CallResult, error) {
+	number := args["phone"]
+	if !strings.HasPrefix(number, "+") && !strings.HasPrefix(number, "0") {
+		number = "+" + number // Telegram gives international numbers without the plus
+	}
+	urn, err := channels.NewTelURN(number)
+	if err != nil {
+		g.log.Warn("shared phone number not kept", "contact", t.contact.ID, "err", "not a valid number")
+		return flows.CallResult{Outcome: "ok"}, nil
+	}
+	owner, err := store.LinkURN(ctx, tx, t.contact.ID, urn)
+	if err != nil {
+		return flows.CallResult{}, err
+	}
+	if owner != t.contact.ID {
+		g.log.Info("shared phone number belongs to another contact; not merged", "contact", t.contact.ID, "other", owner)
+	}
+	return flows.CallResult{Outcome: "ok"}, nil
 }
 
 // displayReference groups a reference for reading. In right-to-left text the groups are

@@ -119,7 +119,18 @@ func clean(in channels.Inbound) (channels.Inbound, error) {
 	in.URN = urn
 	in.Text = storable(in.Text)
 	in.Payload = storable(in.Payload)
+	in.Source = storable(in.Source)
+	if len(in.Source) > 64 {
+		in.Source = in.Source[:64] // a deep-link payload is at most 64 characters
+	}
 	return in, nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func storable(s string) string {
@@ -175,7 +186,7 @@ func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (
 	}}
 
 	stepStart := time.Now()
-	sprint := g.engine.Step(sess, t.env, flows.Input{Text: in.Text, Payload: in.Payload, Media: in.Media})
+	sprint := g.engine.Step(sess, t.env, flows.Input{Text: in.Text, Payload: in.Payload, Media: in.Media, SharedPhone: in.SharedPhone})
 	g.metrics.step(time.Since(stepStart))
 	inbound := store.Inbound{
 		ContactID: contact.ID, URNID: contact.URNID, InboxID: start.InboxID, Channel: in.Channel,
@@ -207,6 +218,7 @@ func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (
 	ids, err := store.FinishTurn(ctx, tx, store.TurnEnd{
 		Contact: contact, Inbound: inbound, InboundID: t.messageID, Replies: t.replies, Inline: in.Inline,
 		Redacted: t.redacted, State: state, At: now, Language: t.language, Hint: hintChanged, OptedOut: t.optedOut,
+		Source: nonEmpty(in.Source),
 	})
 	if err != nil {
 		return channels.Result{}, err

@@ -70,6 +70,19 @@ func SetContactLanguage(ctx context.Context, db DB, contactID int64, lang string
 	return err
 }
 
+// LinkURN gives a contact another address, unless the address already belongs to someone:
+// it returns the contact the URN belongs to afterwards.
+func LinkURN(ctx context.Context, tx pgx.Tx, contactID int64, urn channels.URN) (owner int64, err error) {
+	err = tx.QueryRow(ctx, `
+		WITH ins AS (
+			INSERT INTO urns (urn, scheme, contact_id) VALUES ($1, $2, $3)
+			ON CONFLICT (urn) DO NOTHING RETURNING contact_id)
+		SELECT contact_id FROM ins
+		UNION ALL SELECT contact_id FROM urns WHERE urn = $1
+		LIMIT 1`, string(urn), urn.Scheme(), contactID).Scan(&owner)
+	return owner, err
+}
+
 func deref(s *string) string {
 	if s == nil {
 		return ""

@@ -110,6 +110,8 @@ type TurnEnd struct {
 	Language *string
 	Hint     *string
 	OptedOut *bool
+	// Source is kept only if the contact has none yet: where they first came from.
+	Source *string
 }
 
 // FinishTurn writes the inbound message (if not yet), its replies, the session and any
@@ -152,7 +154,7 @@ func FinishTurn(ctx context.Context, tx pgx.Tx, e TurnEnd) ([]int64, error) {
 	b.Queue(`INSERT INTO sessions (contact_id, state, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (contact_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
 		e.Contact.ID, e.State, e.At)
-	if e.Language != nil || e.Hint != nil || e.OptedOut != nil {
+	if e.Language != nil || e.Hint != nil || e.OptedOut != nil || e.Source != nil {
 		var optedOutAt *time.Time
 		if e.OptedOut != nil && *e.OptedOut {
 			optedOutAt = &e.At
@@ -161,8 +163,9 @@ func FinishTurn(ctx context.Context, tx pgx.Tx, e TurnEnd) ([]int64, error) {
 			language      = coalesce($2, language),
 			language_hint = coalesce($3, language_hint),
 			opted_out_at  = CASE WHEN $4::bool IS NULL THEN opted_out_at ELSE $5 END,
+			source        = coalesce(source, $7),
 			updated_at    = $6
-			WHERE id = $1`, e.Contact.ID, e.Language, e.Hint, e.OptedOut, optedOutAt, e.At)
+			WHERE id = $1`, e.Contact.ID, e.Language, e.Hint, e.OptedOut, optedOutAt, e.At, e.Source)
 	}
 	res := tx.SendBatch(ctx, b)
 	rows, err := res.Query()

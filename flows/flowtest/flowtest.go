@@ -14,6 +14,9 @@
 //	---
 //	> message the person sends   (">" alone: an empty message; $REF: the last case's
 //	                              reference; $LONG: a 10,000-character message)
+//	> {press:PAYLOAD}            (a button pressed)
+//	> {audio} caption            (a voice note, {photo} or {document}, with an optional caption)
+//	> {phone:9647701234567}      (a phone number shared as the person's own)
 //	~ 31m                        (the clock moves on)
 //	reply lines …
 //	=== cases                    (written by the runner)
@@ -137,10 +140,29 @@ func LongMessage() string {
 	return string(out[:10000])
 }
 
-// Expand replaces $REF and $LONG in an input.
-func Expand(input, lastRef string) string {
+// Inbound makes the message an input line stands for: $REF and $LONG expanded, and a
+// leading {press:…}, {audio}, {photo}, {document} or {phone:…} turned into what a provider
+// would give.
+func Inbound(input, lastRef string) channels.Inbound {
 	input = strings.ReplaceAll(input, "$REF", lastRef)
-	return strings.ReplaceAll(input, "$LONG", LongMessage())
+	input = strings.ReplaceAll(input, "$LONG", LongMessage())
+	var in channels.Inbound
+	if strings.HasPrefix(input, "{") {
+		if end := strings.Index(input, "}"); end > 0 {
+			kind, value, _ := strings.Cut(input[1:end], ":")
+			rest := strings.TrimSpace(input[end+1:])
+			switch kind {
+			case "press":
+				in.Payload, input = value, rest
+			case "phone":
+				in.SharedPhone, input = value, rest
+			case "audio", "photo", "document":
+				in.Media, input = []channels.Media{{Type: kind, ID: "file-" + kind}}, rest
+			}
+		}
+	}
+	in.Text = input
+	return in
 }
 
 // FormatReplies writes replies as a transcript shows them: the text, Telegram's buttons on
@@ -182,6 +204,25 @@ func FormatCases(ctx context.Context, db store.DB, b *strings.Builder) error {
 		}
 		fmt.Fprintf(b, "%s %s priority=%s status=%s channel=%s language=%s governorate=%s site=%q contact=%t share=%t resolve_in=%s description(%d)=%q\n",
 			ref, cat, prio, status, ch, lang, gov, site, cc, cs, resolveIn, n, desc)
+	}
+	return rows.Err()
+}
+
+// FormatURNs writes the addresses of contacts that have more than one (a shared phone number
+// kept), for the end of a transcript.
+func FormatURNs(ctx context.Context, db store.DB, b *strings.Builder) error {
+	rows, err := db.Query(ctx, `
+		SELECT string_agg(urn, ' ' ORDER BY urn) FROM urns GROUP BY contact_id HAVING count(*) > 1 ORDER BY 1`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var urns string
+		if err := rows.Scan(&urns); err != nil {
+			return err
+		}
+		b.WriteString("=== linked " + urns + "\n")
 	}
 	return rows.Err()
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/sawt/sawt/app"
-	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/store"
 	"github.com/sawt/sawt/store/pgtest"
 )
@@ -76,16 +75,18 @@ func runTranscript(t *testing.T, file string) {
 		} else {
 			b.WriteString("> " + st.Input + "\n")
 		}
-		res, err := a.Gateway.Receive(ctx, channels.Inbound{
-			Channel: script.Channel, ExternalID: "flowtest-" + itoa(i), URN: script.URN,
-			Text: Expand(st.Input, lastReference(ctx, t, a)), LanguageHint: script.Hint, Inline: true,
-		})
+		in := Inbound(st.Input, lastReference(ctx, t, a))
+		in.Channel, in.ExternalID, in.URN, in.LanguageHint, in.Inline = script.Channel, "flowtest-"+itoa(i), script.URN, script.Hint, true
+		res, err := a.Gateway.Receive(ctx, in)
 		if err != nil {
 			t.Fatalf("message %d %q: %v", i+1, st.Input, err)
 		}
 		FormatReplies(&b, script.Channel, res.Replies)
 	}
 	if err := FormatCases(ctx, a.Pool, &b); err != nil {
+		t.Fatal(err)
+	}
+	if err := FormatURNs(ctx, a.Pool, &b); err != nil {
 		t.Fatal(err)
 	}
 	got := b.String()
