@@ -56,7 +56,7 @@ type Inbound struct {
 	// SharedPhone is a phone number the person shared as their own (Telegram's contact
 	// button). It is kept only if they then agree to it.
 	SharedPhone string
-	ReceivedAt   time.Time
+	ReceivedAt  time.Time
 	// Inline asks for the replies in the result rather than through the outbox: the voice
 	// webhook renders them into its HTTP answer, the terminal prints them.
 	Inline bool
