@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/sawt/sawt/channels"
+	"github.com/sawt/sawt/channels/telegram"
 	"github.com/sawt/sawt/flows"
 	"github.com/sawt/sawt/gateway"
 	"github.com/sawt/sawt/locales"
@@ -34,6 +37,8 @@ type App struct {
 	River    *river.Client[pgx.Tx]
 	Registry *prometheus.Registry
 	Log      *slog.Logger
+	// Telegram is the Telegram channel, nil when it is off.
+	Telegram *telegram.Channel
 
 	localPG *localpg.Server
 	workers bool
@@ -124,11 +129,16 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := gateway.NewMetrics(a.Registry)
 
+	// The senders are filled in below, once the channels exist; the workers start in Run.
+	senders := map[channels.Kind]channels.Sender{}
+	for k, s := range cfg.Senders {
+		senders[k] = s
+	}
 	riverCfg := &river.Config{Logger: log.With("component", "river")}
 	if opts.Workers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &gateway.SendWorker{
-			Pool: pool, Senders: cfg.Senders, Now: cfg.Now, Metrics: metrics, Logger: log,
+			Pool: pool, Senders: senders, Now: cfg.Now, Metrics: metrics, Logger: log,
 		})
 		riverCfg.Workers = workers
 		riverCfg.Queues = map[string]river.QueueConfig{
@@ -146,7 +156,53 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.TelegramToken != "" {
+		a.Telegram, err = telegram.New(telegram.Config{
+			Token: cfg.TelegramToken, Secret: cfg.TelegramSecret, APIURL: cfg.TelegramAPIURL,
+			Receiver: a.Gateway, State: store.NewChannelState(pool, "telegram"),
+			GroupNotice: a.everyLanguage("telegram.private_only"),
+			Rate:        cfg.TelegramRate, ChatRate: cfg.TelegramChatRate, Logger: log.With("channel", "telegram"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		if senders[channels.Telegram] == nil {
+			senders[channels.Telegram] = a.Telegram
+		}
+	}
 	return a, nil
+}
+
+// everyLanguage is a text in all four languages, one line each, for messages sent before
+// anyone's language is known.
+func (a *App) everyLanguage(key string) string {
+	var lines []string
+	for _, lang := range locales.Languages {
+		if text, err := a.Texts.Text(lang, key, nil, nil); err == nil {
+			lines = append(lines, text)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ChannelStatus says, for each provider, whether it is on and how.
+func (a *App) ChannelStatus() []string {
+	cfg := a.Config
+	var lines []string
+	switch {
+	case a.Telegram == nil:
+		lines = append(lines, "telegram channel: off (TELEGRAM_BOT_TOKEN is not set)")
+	case cfg.TelegramMode == telegram.ModeWebhook:
+		lines = append(lines, "telegram channel: on, webhook at "+strings.TrimRight(cfg.PublicURL, "/")+telegram.WebhookPath)
+	default:
+		lines = append(lines, "telegram channel: on, polling for updates (no public URL needed)")
+	}
+	if cfg.TwilioSID == "" || cfg.TwilioToken == "" {
+		lines = append(lines, "twilio channels (SMS, voice): off (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set)")
+	} else {
+		lines = append(lines, "twilio channels (SMS, voice): off (credentials are set, but this version has no Twilio channel yet)")
+	}
+	return lines
 }
 
 // Close releases the database (and stops a private server). It does not stop workers: Run does.

@@ -7,11 +7,13 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sawt/sawt/channels"
+	"github.com/sawt/sawt/channels/telegram"
 	"github.com/sawt/sawt/store"
 )
 
@@ -39,7 +41,12 @@ type Config struct {
 	SessionIdle time.Duration
 
 	// Provider credentials; a channel without them is off.
-	TelegramToken, TelegramSecret, TelegramAPIURL    string
+	TelegramToken, TelegramSecret, TelegramAPIURL string
+	// TelegramMode is "webhook" or "poll". Defaults to webhook when PublicURL is set, else poll.
+	TelegramMode string
+	// TelegramRate and TelegramChatRate are the most messages a second the bot sends, in all
+	// and to one chat. Default to telegram.DefaultRate and telegram.DefaultChatRate.
+	TelegramRate, TelegramChatRate                   float64
 	TwilioSID, TwilioToken, TwilioFrom, TwilioAPIURL string
 
 	// Senders sends outbox messages per channel (tests give fakes of the providers).
@@ -79,6 +86,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		TelegramToken:  getenv("TELEGRAM_BOT_TOKEN"),
 		TelegramSecret: getenv("TELEGRAM_WEBHOOK_SECRET"),
 		TelegramAPIURL: getenv("TELEGRAM_API_URL"),
+		TelegramMode:   getenv("TELEGRAM_MODE"),
 		TwilioSID:      getenv("TWILIO_ACCOUNT_SID"),
 		TwilioToken:    getenv("TWILIO_AUTH_TOKEN"),
 		TwilioFrom:     getenv("TWILIO_FROM"),
@@ -90,6 +98,18 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%w: SAWT_SESSION_IDLE=%q is not a duration like 30m", ErrConfig, v)
 		}
 		c.SessionIdle = d
+	}
+	for _, r := range []struct {
+		name string
+		dst  *float64
+	}{{"TELEGRAM_RATE_LIMIT", &c.TelegramRate}, {"TELEGRAM_CHAT_RATE_LIMIT", &c.TelegramChatRate}} {
+		if v := getenv(r.name); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f <= 0 || f > 100000 {
+				return c, fmt.Errorf("%w: %s=%q must be a number of messages per second, e.g. 30", ErrConfig, r.name, v)
+			}
+			*r.dst = f
+		}
 	}
 	if v := getenv("SAWT_DB_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -117,6 +137,12 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.TelegramToken != "" && c.TelegramMode == "" {
+		c.TelegramMode = telegram.ModePoll
+		if c.PublicURL != "" {
+			c.TelegramMode = telegram.ModeWebhook
+		}
+	}
 	return c
 }
 
@@ -140,6 +166,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Sprintf("SAWT_PUBLIC_URL=%q must be an http(s) URL such as https://sawt.example.org", c.PublicURL))
 		}
 	}
+	errs = append(errs, c.validateTelegram()...)
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		errs = append(errs, fmt.Sprintf("SAWT_TIMEZONE=%q is not a known time zone (e.g. Asia/Baghdad)", c.Timezone))
 	}
@@ -147,6 +174,37 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %s", ErrConfig, strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// telegramSecret is what Telegram accepts as a webhook secret token.
+var telegramSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+func (c Config) validateTelegram() []string {
+	var errs []string
+	switch c.TelegramMode {
+	case "", telegram.ModePoll:
+	case telegram.ModeWebhook:
+		if c.TelegramToken == "" {
+			break
+		}
+		if c.PublicURL == "" {
+			errs = append(errs, "TELEGRAM_MODE=webhook needs SAWT_PUBLIC_URL, the address Telegram calls (or use TELEGRAM_MODE=poll)")
+		}
+		if c.TelegramSecret == "" {
+			errs = append(errs, "TELEGRAM_WEBHOOK_SECRET must be set for the Telegram webhook (letters, digits, _ and -, up to 256)")
+		}
+	default:
+		errs = append(errs, fmt.Sprintf("TELEGRAM_MODE=%q must be webhook or poll", c.TelegramMode))
+	}
+	if c.TelegramSecret != "" && !telegramSecret.MatchString(c.TelegramSecret) {
+		errs = append(errs, "TELEGRAM_WEBHOOK_SECRET may hold only letters, digits, _ and - (1 to 256 of them)")
+	}
+	if c.TelegramAPIURL != "" {
+		if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Sprintf("TELEGRAM_API_URL=%q must be an http(s) URL", c.TelegramAPIURL))
+		}
+	}
+	return errs
 }
 
 func checkAddr(addr string) error {

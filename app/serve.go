@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/sawt/sawt/channels/telegram"
 )
 
 // ShutdownTimeout is how long Run lets in-flight webhooks and jobs finish once asked to stop.
@@ -39,6 +41,9 @@ func (a *App) Listen() (Listeners, error) {
 // PublicHandler serves the providers' webhooks.
 func (a *App) PublicHandler() http.Handler {
 	mux := http.NewServeMux()
+	if a.Telegram != nil && a.Config.TelegramMode == telegram.ModeWebhook {
+		mux.Handle("POST "+telegram.WebhookPath, a.Telegram)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 	})
@@ -78,8 +83,26 @@ func (a *App) Run(ctx context.Context, l Listeners) error {
 			return fmt.Errorf("start job workers: %w", err)
 		}
 	}
-	errc := make(chan error, len(servers))
+	errc := make(chan error, len(servers)+1)
 	var wg sync.WaitGroup
+	var channelsWG sync.WaitGroup
+	chanCtx, stopChannels := context.WithCancel(ctx)
+	defer stopChannels()
+	if a.Telegram != nil {
+		channelsWG.Add(1)
+		go func() {
+			defer channelsWG.Done()
+			var err error
+			if a.Config.TelegramMode == telegram.ModeWebhook {
+				err = a.Telegram.EnsureWebhook(chanCtx, strings.TrimRight(a.Config.PublicURL, "/")+telegram.WebhookPath)
+			} else {
+				err = a.Telegram.Poll(chanCtx)
+			}
+			if err != nil && chanCtx.Err() == nil {
+				errc <- fmt.Errorf("telegram: %w", err)
+			}
+		}()
+	}
 	for i, ln := range []net.Listener{l.Public, l.Admin} {
 		wg.Add(1)
 		go func(s *http.Server, ln net.Listener) {
@@ -97,12 +120,14 @@ func (a *App) Run(ctx context.Context, l Listeners) error {
 	a.Log.Info("shutting down: finishing in-flight requests and jobs")
 	shutCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
+	stopChannels() // the poller stops taking updates; what it took is stored
 	for _, s := range servers {
 		if err := s.Shutdown(shutCtx); err != nil {
 			a.Log.Warn("http shutdown", "err", err)
 		}
 	}
 	wg.Wait()
+	channelsWG.Wait()
 	if a.workers {
 		if err := a.River.Stop(shutCtx); err != nil {
 			a.Log.Warn("jobs did not finish in time; stopping them (they will run again)", "err", err)
@@ -110,6 +135,9 @@ func (a *App) Run(ctx context.Context, l Listeners) error {
 			_ = a.River.StopAndCancel(hard)
 			cancelHard()
 		}
+	}
+	if a.Telegram != nil {
+		a.Telegram.Close(shutCtx)
 	}
 	return runErr
 }

@@ -5,6 +5,7 @@ package channels
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -94,6 +95,14 @@ type Result struct {
 	Duplicate bool       // the external ID had been received before; nothing new was done
 	Replies   []Outbound // the replies, in order (also for a duplicate, as first produced)
 }
+
+// ErrBadInbound is wrapped by a Receiver's refusal of a message that no retry can fix (an
+// invalid address, an unknown channel). A webhook acknowledges it rather than have the
+// provider send it again and again.
+var ErrBadInbound = errors.New("bad inbound message")
+
+// MenuPayload is the payload of the "main menu" option when it is pressed as a button.
+const MenuPayload = "menu"
 
 // Receiver takes an inbound message and stores and handles it in one transaction. It returns
 // only when the message is durably stored; an error means it was not, and the provider should

@@ -27,7 +27,7 @@ const (
 )
 
 // MenuPayload is what the "main menu" option sends when pressed as a button.
-const MenuPayload = "menu"
+const MenuPayload = channels.MenuPayload
 
 // Target keywords in goto.
 const (
@@ -596,7 +596,7 @@ func (r *run) wait(st *Step) {
 
 func (r *run) flushWithMenuHint() {
 	label, lang := r.text(keyMenuLabel, nil, nil)
-	r.msg.Choices = append(r.msg.Choices, MenuChoice{Number: "0", Key: keyMenuLabel, Language: lang, Label: label, Payload: "menu"})
+	r.msg.Choices = append(r.msg.Choices, MenuChoice{Number: "0", Key: keyMenuLabel, Language: lang, Label: label, Payload: MenuPayload})
 	r.flush()
 }
 

@@ -26,9 +26,8 @@ import (
 	"github.com/sawt/sawt/store"
 )
 
-// ErrBadInbound wraps every refusal of an inbound message that no retry can fix (the caller
-// answers 400).
-var ErrBadInbound = errors.New("bad inbound message")
+// ErrBadInbound wraps every refusal of an inbound message that no retry can fix.
+var ErrBadInbound = channels.ErrBadInbound
 
 // Config assembles a Gateway. Pool, Engine and River are required.
 type Config struct {

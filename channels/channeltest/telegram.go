@@ -384,12 +384,9 @@ func (f *TelegramAPI) BotID() int64 {
 
 type telegramMethod func(f *TelegramAPI, r *http.Request, p map[string]string) (any, *telegramError)
 
-var telegramMethods = map[string]struct {
-	name string
-	fn   telegramMethod
-}{}
-
-func init() {
+// lookupMethod finds a Bot API method by name, case-insensitively as Telegram does, and
+// returns its canonical name.
+func lookupMethod(method string) (name string, fn telegramMethod, ok bool) {
 	for name, fn := range map[string]telegramMethod{
 		"getMe":                  (*TelegramAPI).getMe,
 		"getUpdates":             (*TelegramAPI).getUpdates,
@@ -405,11 +402,11 @@ func init() {
 		"getWebhookInfo":         (*TelegramAPI).getWebhookInfo,
 		"getFile":                (*TelegramAPI).getFile,
 	} {
-		telegramMethods[strings.ToLower(name)] = struct {
-			name string
-			fn   telegramMethod
-		}{name, fn}
+		if strings.EqualFold(name, method) {
+			return name, fn, true
+		}
 	}
+	return "", nil, false
 }
 
 func (f *TelegramAPI) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -420,8 +417,8 @@ func (f *TelegramAPI) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	token, method, pathOK := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/")
 	pathOK = pathOK && strings.HasPrefix(r.URL.Path, "/bot")
-	if m, ok := telegramMethods[strings.ToLower(method)]; ok {
-		method = m.name
+	if name, _, ok := lookupMethod(method); ok {
+		method = name
 	}
 	params, files, parseErr := readTelegramParams(r)
 	call := f.record(method, params, files, at)
@@ -449,11 +446,11 @@ func (f *TelegramAPI) answer(r *http.Request, method string, p map[string]string
 	if parseErr != nil {
 		return nil, badRequest("Bad Request: " + parseErr.Error())
 	}
-	m, ok := telegramMethods[strings.ToLower(method)]
+	_, fn, ok := lookupMethod(method)
 	if !ok {
 		return nil, &telegramError{Status: 404, Description: telegramNotFound}
 	}
-	return m.fn(f, r, p)
+	return fn(f, r, p)
 }
 
 // scripted uses the next scripted failure of method, if any: it waits its Delay and returns the

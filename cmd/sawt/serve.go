@@ -30,7 +30,7 @@ Stops gracefully on SIGINT or SIGTERM.`))
 		return err
 	}
 	defer a.Close()
-	for _, line := range channelStatus(cfg) {
+	for _, line := range a.ChannelStatus() {
 		log.Info(line)
 	}
 	l, err := a.Listen()
@@ -43,20 +43,4 @@ Stops gracefully on SIGINT or SIGTERM.`))
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// channelStatus says, for each provider, whether it is on and if not why.
-func channelStatus(cfg app.Config) []string {
-	var lines []string
-	if cfg.TelegramToken == "" {
-		lines = append(lines, "telegram channel: off (TELEGRAM_BOT_TOKEN is not set)")
-	} else {
-		lines = append(lines, "telegram channel: off (credentials are set, but this version has no Telegram channel yet)")
-	}
-	if cfg.TwilioSID == "" || cfg.TwilioToken == "" {
-		lines = append(lines, "twilio channels (SMS, voice): off (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set)")
-	} else {
-		lines = append(lines, "twilio channels (SMS, voice): off (credentials are set, but this version has no Twilio channel yet)")
-	}
-	return lines
 }
