@@ -161,7 +161,8 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 			Token: cfg.TelegramToken, Secret: cfg.TelegramSecret, APIURL: cfg.TelegramAPIURL,
 			Receiver: a.Gateway, State: store.NewChannelState(pool, "telegram"),
 			GroupNotice: a.everyLanguage("telegram.private_only"),
-			Rate:        cfg.TelegramRate, ChatRate: cfg.TelegramChatRate, Logger: log.With("channel", "telegram"),
+			Rate:        cfg.TelegramRate, ChatRate: cfg.TelegramChatRate, Timeout: cfg.TelegramTimeout,
+			Logger: log.With("channel", "telegram"),
 		})
 		if err != nil {
 			return nil, err

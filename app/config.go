@@ -46,7 +46,9 @@ type Config struct {
 	TelegramMode string
 	// TelegramRate and TelegramChatRate are the most messages a second the bot sends, in all
 	// and to one chat. Default to telegram.DefaultRate and telegram.DefaultChatRate.
-	TelegramRate, TelegramChatRate                   float64
+	TelegramRate, TelegramChatRate float64
+	// TelegramTimeout bounds each Bot API call. Defaults to telegram.DefaultTimeout.
+	TelegramTimeout                                  time.Duration
 	TwilioSID, TwilioToken, TwilioFrom, TwilioAPIURL string
 
 	// Senders sends outbox messages per channel (tests give fakes of the providers).

@@ -42,7 +42,7 @@ func (a *App) Listen() (Listeners, error) {
 func (a *App) PublicHandler() http.Handler {
 	mux := http.NewServeMux()
 	if a.Telegram != nil && a.Config.TelegramMode == telegram.ModeWebhook {
-		mux.Handle("POST "+telegram.WebhookPath, a.Telegram)
+		mux.Handle(telegram.WebhookPath, a.Telegram) // the handler answers 405 to other methods
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
