@@ -113,6 +113,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			*r.dst = f
 		}
 	}
+	if v := getenv("TELEGRAM_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("%w: TELEGRAM_TIMEOUT=%q is not a duration like 30s", ErrConfig, v)
+		}
+		c.TelegramTimeout = d
+	}
 	if v := getenv("SAWT_DB_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 2 || n > 1000 {
