@@ -208,6 +208,11 @@ func (a *App) ChannelStatus() []string {
 
 // Close releases the database (and stops a private server). It does not stop workers: Run does.
 func (a *App) Close() {
+	if a.Telegram != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		a.Telegram.Close(ctx) // its acknowledgements of pressed buttons
+		cancel()
+	}
 	if a.Pool != nil {
 		a.Pool.Close()
 	}

@@ -194,6 +194,9 @@ func TestRenderPerChannel(t *testing.T) {
 	if tg.Text != "كيف يمكننا مساعدتك؟" || len(tg.Choices) != 1 || tg.Choices[0].Payload != "menu.main:1" {
 		t.Errorf("Telegram: text %q choices %+v; want the question only, the option as a button", tg.Text, tg.Choices)
 	}
+	if got := flows.Render(flows.Message{Language: "ar", Choices: m.Choices}, channels.Telegram).Text; got != "1 - تقديم شكوى" {
+		t.Errorf("Telegram message of options only: text %q, want the options (Telegram refuses empty text)", got)
+	}
 	m.Language = "en"
 	if got := flows.Render(m, channels.Terminal).Text; !strings.HasSuffix(got, "\n1. تقديم شكوى") {
 		t.Errorf("left-to-right numbering: %q", got)

@@ -43,10 +43,13 @@ func Render(m Message, kind channels.Kind) channels.Outbound {
 		lines = append(lines, p.Text)
 		out.Keys = append(out.Keys, p.Key)
 	}
+	// Telegram shows the options as buttons, unless the message would have no text: it
+	// refuses an empty one.
+	listed := kind != channels.Telegram || len(m.Parts) == 0
 	for _, c := range m.Choices {
 		out.Choices = append(out.Choices, channels.Choice{Number: c.Number, Label: c.Label, Payload: c.Payload})
 		out.Keys = append(out.Keys, c.Key)
-		if kind != channels.Telegram {
+		if listed {
 			lines = append(lines, numbered(c, m.Language))
 		}
 	}
