@@ -134,7 +134,9 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	for k, s := range cfg.Senders {
 		senders[k] = s
 	}
-	riverCfg := &river.Config{Logger: log.With("component", "river")}
+	// A send job that outlives JobTimeout is cancelled and retried; one left running by a
+	// crashed node is taken back after RescueStuckJobsAfter instead of River's hour.
+	riverCfg := &river.Config{Logger: log.With("component", "river"), JobTimeout: 2 * time.Minute, RescueStuckJobsAfter: 3 * time.Minute}
 	if opts.Workers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &gateway.SendWorker{

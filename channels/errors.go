@@ -3,6 +3,7 @@ package channels
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -21,7 +22,15 @@ type SendError struct {
 	Err  error
 }
 
+// maxErrText bounds the provider's part of a SendError's text: some answer with a whole
+// HTML page.
+const maxErrText = 300
+
 func (e *SendError) Error() string {
+	inner := fmt.Sprint(e.Err)
+	if len(inner) > maxErrText {
+		inner = strings.ToValidUTF8(inner[:maxErrText], "") + "…"
+	}
 	what := "permanent"
 	switch {
 	case e.OptedOut:
@@ -32,9 +41,9 @@ func (e *SendError) Error() string {
 		what = "retryable"
 	}
 	if e.Code != "" {
-		return fmt.Sprintf("send failed (%s, code %s): %v", what, e.Code, e.Err)
+		return fmt.Sprintf("send failed (%s, code %s): %s", what, e.Code, inner)
 	}
-	return fmt.Sprintf("send failed (%s): %v", what, e.Err)
+	return fmt.Sprintf("send failed (%s): %s", what, inner)
 }
 
 func (e *SendError) Unwrap() error { return e.Err }

@@ -32,6 +32,9 @@ func (SendArgs) InsertOpts() river.InsertOpts {
 // channelOffSnooze is how long a message waits when its channel has no sender configured.
 const channelOffSnooze = 5 * time.Minute
 
+// orderSnooze is how long a reply waits for an older one to the same person to go first.
+const orderSnooze = time.Second
+
 // SendWorker sends queued replies through the channel's Sender.
 type SendWorker struct {
 	river.WorkerDefaults[SendArgs]
@@ -63,6 +66,16 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		}
 		if status != channels.StatusQueued {
 			continue
+		}
+		// One person's replies go out in the order they were written: while an older one
+		// (another turn's job) is still waiting, this one waits too.
+		older, err := store.OlderQueued(ctx, w.Pool, id)
+		if err != nil {
+			return err
+		}
+		if older {
+			w.Metrics.outbound(msg.Channel, "waiting_turn")
+			return river.JobSnooze(orderSnooze)
 		}
 		sender := w.Senders[msg.Channel]
 		if sender == nil {

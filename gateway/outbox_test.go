@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,5 +169,55 @@ func TestChannelWithoutSenderWaits(t *testing.T) {
 	}
 	if status, _, _ := messageState(t, pool, id); status != "queued" {
 		t.Errorf("status %q, want queued", status)
+	}
+}
+
+// TestRepliesToOnePersonGoInOrder: the job of a later turn waits while an earlier turn's reply
+// to the same person is still queued, whichever job a worker picks first.
+func TestRepliesToOnePersonGoInOrder(t *testing.T) {
+	pool := pgtest.New(t)
+	g := newGateway(t, pool)
+	res := send(t, g, "tel:+9647701234567", "hello", "4")
+	first, second := res[0].Replies[0].ID, res[1].Replies[0].ID
+	other := send(t, g, "tel:+9647709999999", "hello")[0].Replies[0].ID
+	sender := channeltest.NewSender()
+	w := &gateway.SendWorker{Pool: pool, Senders: map[channels.Kind]channels.Sender{channels.SMS: sender}}
+
+	err := work(t, w, second, 1)
+	var snooze *river.JobSnoozeError
+	if !errors.As(err, &snooze) {
+		t.Fatalf("the later reply's job = %v, want a snooze while the earlier one waits", err)
+	}
+	if err := work(t, w, other, 1); err != nil {
+		t.Fatalf("another person's reply is held back: %v", err)
+	}
+	if err := work(t, w, first, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := work(t, w, second, 2); err != nil {
+		t.Fatal(err)
+	}
+	var order []int64
+	for _, m := range sender.Sent() {
+		order = append(order, m.ID)
+	}
+	if len(order) != 3 || order[0] != other || order[1] != first || order[2] != second {
+		t.Errorf("sent in order %v, want %v", order, []int64{other, first, second})
+	}
+}
+
+func TestLongProviderErrorsAreCut(t *testing.T) {
+	pool := pgtest.New(t)
+	id := queued(t, pool)
+	sender := channeltest.NewSender()
+	page := "<html>" + strings.Repeat("<p>Bad gateway</p>", 500) + "</html>"
+	sender.FailNext(channels.Retryable(errors.New(page)))
+	w := &gateway.SendWorker{Pool: pool, Senders: map[channels.Kind]channels.Sender{channels.SMS: sender}}
+	if err := work(t, w, id, 1); err == nil {
+		t.Fatal("want a retry")
+	}
+	_, _, errText := messageState(t, pool, id)
+	if len(errText) > 600 || !strings.Contains(errText, "Bad gateway") {
+		t.Errorf("stored error is %d bytes: %.80q…", len(errText), errText)
 	}
 }

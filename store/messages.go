@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,6 +77,20 @@ func OutboundMessage(ctx context.Context, db DB, id int64) (channels.Outbound, c
 	return o, channels.Status(status), err
 }
 
+// OlderQueued reports whether a reply older than id, to the same address, is still waiting to
+// be sent.
+func OlderQueued(ctx context.Context, db DB, id int64) (bool, error) {
+	var older bool
+	err := db.QueryRow(ctx, `
+		SELECT EXISTS (
+			SELECT 1 FROM messages o JOIN messages m ON m.urn_id = o.urn_id
+			WHERE m.id = $1 AND o.id < $1 AND o.status = 'queued' AND o.direction = 'out')`, id).Scan(&older)
+	return older, err
+}
+
+// maxErrorText bounds an error kept with a message: a provider may answer with a whole page.
+const maxErrorText = 500
+
 // MarkSent records that a provider accepted a reply.
 func MarkSent(ctx context.Context, db DB, id int64, providerID string, status channels.Status, at time.Time) error {
 	_, err := db.Exec(ctx, `
@@ -87,6 +102,9 @@ func MarkSent(ctx context.Context, db DB, id int64, providerID string, status ch
 
 // MarkAttempt records a failed try; failed is true when no more tries will be made.
 func MarkAttempt(ctx context.Context, db DB, id int64, errText string, failed bool, at time.Time) error {
+	if len(errText) > maxErrorText {
+		errText = strings.ToValidUTF8(errText[:maxErrorText], "") + "…"
+	}
 	_, err := db.Exec(ctx, `
 		UPDATE messages SET attempts = attempts + 1, error = $2, updated_at = $4,
 		       status = CASE WHEN $3 THEN 'failed' ELSE status END

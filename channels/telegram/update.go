@@ -147,7 +147,7 @@ func (c *Channel) handle(ctx context.Context, u *models.Update) error {
 		}
 		return nil
 	}
-	_, err := c.cfg.Receiver.Receive(ctx, *a.inbound)
+	res, err := c.cfg.Receiver.Receive(ctx, *a.inbound)
 	if errors.Is(err, channels.ErrBadInbound) {
 		c.log.Warn("telegram update refused", "update", u.ID, "err", err)
 		return nil // no retry can fix it
@@ -155,7 +155,7 @@ func (c *Channel) handle(ctx context.Context, u *models.Update) error {
 	if err != nil {
 		return err
 	}
-	if a.callback != nil {
+	if a.callback != nil && !res.Duplicate { // a repeat was acknowledged the first time
 		c.acknowledge(a.callback, a.callback.Data)
 	}
 	return nil
