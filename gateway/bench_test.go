@@ -4,15 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/store"
 	"github.com/sawt/sawt/store/pgtest"
+	"github.com/sawt/sawt/test/load"
 )
 
 var benchConns = flag.Int("bench.conns", 0, "connection pool size for BenchmarkReceive (0: the default)")
@@ -47,47 +44,13 @@ func BenchmarkReceive(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			var next atomic.Int64
-			latencies := make([][]time.Duration, contacts)
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			start := time.Now()
-			for c := range contacts {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := 0; ; i++ {
-						if next.Add(1) > int64(b.N) {
-							return
-						}
-						t0 := time.Now()
-						_, err := g.Receive(ctx, channels.Inbound{
-							Channel: channels.SMS, ExternalID: fmt.Sprintf("b-%d-%d", c, i),
-							URN: channels.URN(urns[c]), Text: benchCycle[i%len(benchCycle)],
-						})
-						if err != nil {
-							b.Error(err)
-							return
-						}
-						latencies[c] = append(latencies[c], time.Since(t0))
-					}
-				}()
-			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			all := slices.Concat(latencies...)
-			slices.Sort(all)
-			pct := func(p float64) float64 {
-				if len(all) == 0 {
-					return 0
-				}
-				return float64(all[int(float64(len(all)-1)*p)].Microseconds()) / 1000
-			}
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
-			b.ReportMetric(pct(0.50), "p50-ms")
-			b.ReportMetric(pct(0.95), "p95-ms")
-			b.ReportMetric(pct(0.99), "p99-ms")
+			load.Run(b, contacts, "msgs/s", func(c, i int) error {
+				_, err := g.Receive(ctx, channels.Inbound{
+					Channel: channels.SMS, ExternalID: fmt.Sprintf("b-%d-%d", c, i),
+					URN: channels.URN(urns[c]), Text: benchCycle[i%len(benchCycle)],
+				})
+				return err
+			})
 		})
 	}
 }

@@ -8,16 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/sawt/sawt/app"
 	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/channels/channeltest"
 	"github.com/sawt/sawt/channels/telegram"
+	"github.com/sawt/sawt/test/load"
 )
 
 // webhookCycle is what each benchmark chat sends, over and over, from the main menu.
@@ -65,29 +63,9 @@ func BenchmarkWebhook(b *testing.B) {
 			}
 		}
 	}
-	var next atomic.Int64
-	lat := make([][]time.Duration, chats)
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for c := range chats {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; next.Add(1) <= int64(b.N); i++ {
-				t0 := time.Now()
-				if err := post(channeltest.TelegramTextUpdate(users[c], webhookCycle[i%len(webhookCycle)])); err != nil {
-					b.Error(err)
-					return
-				}
-				lat[c] = append(lat[c], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	reportLatency(b, elapsed, slices.Concat(lat...), "updates/s")
+	load.Run(b, chats, "updates/s", func(c, i int) error {
+		return post(channeltest.TelegramTextUpdate(users[c], webhookCycle[i%len(webhookCycle)]))
+	})
 }
 
 // BenchmarkSend sends through the Telegram sender to the fake Bot API over loopback, with the
@@ -97,44 +75,11 @@ func BenchmarkWebhook(b *testing.B) {
 func BenchmarkSend(b *testing.B) {
 	e := newEnv(b, func(c *app.Config) { c.TelegramRate, c.TelegramChatRate = 1e6, 1e6 })
 	const senders = 16
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	lat := make([][]time.Duration, senders)
-	b.ResetTimer()
-	start := time.Now()
-	for s := range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
-				t0 := time.Now()
-				_, err := e.app.Telegram.Send(context.Background(), channels.Outbound{
-					URN: channels.URN(fmt.Sprintf("telegram:%d", 900000+s)), Text: "كيف يمكننا مساعدتك؟ أرسل رقمًا.",
-					Choices: []channels.Choice{{Number: "1", Label: "تقديم شكوى", Payload: "menu.main:1"}, {Number: "2", Label: "معلومات", Payload: "menu.main:4"}},
-				})
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				lat[s] = append(lat[s], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	reportLatency(b, elapsed, slices.Concat(lat...), "msgs/s")
-}
-
-func reportLatency(b *testing.B, elapsed time.Duration, all []time.Duration, unit string) {
-	slices.Sort(all)
-	pct := func(p float64) float64 {
-		if len(all) == 0 {
-			return 0
-		}
-		return float64(all[int(float64(len(all)-1)*p)].Microseconds()) / 1000
-	}
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), unit)
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
+	load.Run(b, senders, "msgs/s", func(w, _ int) error {
+		_, err := e.app.Telegram.Send(context.Background(), channels.Outbound{
+			URN: channels.URN(fmt.Sprintf("telegram:%d", 900000+w)), Text: "كيف يمكننا مساعدتك؟ أرسل رقمًا.",
+			Choices: []channels.Choice{{Number: "1", Label: "تقديم شكوى", Payload: "menu.main:1"}, {Number: "2", Label: "معلومات", Payload: "menu.main:4"}},
+		})
+		return err
+	})
 }
