@@ -79,18 +79,9 @@ func getJSON(c *http.Client, url string) (int, map[string]string) {
 // the private PostgreSQL on dir is gone with it.
 func stop(t *testing.T, p *proc, sig syscall.Signal, dir string) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatalf("send %v: %v", sig, err)
-	}
-	code, ok := p.wait(30 * time.Second)
-	if !ok {
-		t.Fatalf("serve still running 30s after %v; stderr:\n%s", sig, p.stderr.String())
-	}
-	if code != 0 {
-		t.Errorf("serve exited with %d after %v, want 0; stderr:\n%s", code, sig, p.stderr.String())
-	}
+	stopServe(t, p, sig)
 	log := p.stderr.String()
-	for _, want := range []string{"shutting down", "msg=stopped", "stopping PostgreSQL in " + filepath.Join(dir, "postgres")} {
+	for _, want := range []string{"shutting down", "stopping PostgreSQL in " + filepath.Join(dir, "postgres")} {
 		if !strings.Contains(log, want) {
 			t.Errorf("after %v serve did not log %q:\n%s", sig, want, log)
 		}
