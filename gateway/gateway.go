@@ -274,7 +274,7 @@ func (g *Gateway) SetLanguage(ctx context.Context, urn channels.URN, lang string
 		if err := store.LockURN(ctx, tx, urn); err != nil {
 			return err
 		}
-		c, err := store.ContactForURN(ctx, tx, urn, "")
+		c, err := store.ContactForURN(ctx, tx, urn)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/sawt/sawt/channels"
@@ -30,36 +29,31 @@ func LockURN(ctx context.Context, tx pgx.Tx, urn channels.URN) error {
 	return err
 }
 
-// ContactForURN finds the contact of a URN, creating both when the URN is new. Call it under
-// LockURN. A language hint, when given, is kept up to date on the contact.
-func ContactForURN(ctx context.Context, tx pgx.Tx, urn channels.URN, hint string) (Contact, error) {
+// contactByURN reads the contact of a URN; StartTurn sends it in its batch.
+const contactByURN = `
+	SELECT c.id, u.id, c.language, c.language_hint, coalesce(c.opted_out_at, u.opted_out_at) IS NOT NULL
+	FROM urns u JOIN contacts c ON c.id = u.contact_id WHERE u.urn = $1`
+
+// scanContact reads a row of contactByURN.
+func scanContact(row pgx.Row) (Contact, error) {
 	var c Contact
-	var lang, storedHint *string
-	var optedOut *time.Time
-	err := tx.QueryRow(ctx, `
-		SELECT c.id, u.id, c.language, c.language_hint, coalesce(c.opted_out_at, u.opted_out_at)
-		FROM urns u JOIN contacts c ON c.id = u.contact_id
-		WHERE u.urn = $1`, string(urn)).Scan(&c.ID, &c.URNID, &lang, &storedHint, &optedOut)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		err = tx.QueryRow(ctx, `
-			WITH c AS (INSERT INTO contacts (language_hint) VALUES (nullif($3, '')) RETURNING id)
-			INSERT INTO urns (urn, scheme, contact_id) SELECT $1, $2, id FROM c
-			RETURNING contact_id, id`, string(urn), urn.Scheme(), hint).Scan(&c.ID, &c.URNID)
-		if err != nil {
-			return Contact{}, fmt.Errorf("create contact: %w", err)
-		}
-		c.LanguageHint = hint
-		return c, nil
-	case err != nil:
-		return Contact{}, fmt.Errorf("find contact: %w", err)
+	var lang, hint *string
+	if err := row.Scan(&c.ID, &c.URNID, &lang, &hint, &c.OptedOut); err != nil {
+		return Contact{}, err
 	}
-	c.Language, c.LanguageHint, c.OptedOut = deref(lang), deref(storedHint), optedOut != nil
-	if hint != "" && hint != c.LanguageHint {
-		if _, err := tx.Exec(ctx, `UPDATE contacts SET language_hint = $2, updated_at = now() WHERE id = $1`, c.ID, hint); err != nil {
-			return Contact{}, err
-		}
-		c.LanguageHint = hint
+	c.Language, c.LanguageHint = deref(lang), deref(hint)
+	return c, nil
+}
+
+// ContactForURN finds the contact of a URN, creating both when the URN is new. Call it under
+// LockURN.
+func ContactForURN(ctx context.Context, tx pgx.Tx, urn channels.URN) (Contact, error) {
+	c, err := scanContact(tx.QueryRow(ctx, contactByURN, string(urn)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return CreateContact(ctx, tx, urn, "")
+	}
+	if err != nil {
+		return Contact{}, fmt.Errorf("find contact: %w", err)
 	}
 	return c, nil
 }

@@ -24,17 +24,24 @@ type Inbound struct {
 	ReceivedAt                time.Time
 }
 
+// logged is what the message log keeps of an inbound message: all of it, or for a
+// confidential one a placeholder and nothing else. Every write of an inbound message goes
+// through it.
+func (m Inbound) logged() (text, payload string, media []channels.Media) {
+	if m.Redacted {
+		return RedactedText, "", nil
+	}
+	return m.Text, m.Payload, jsonOrNil(m.Media)
+}
+
 // InsertInbound logs a received message. A redacted message keeps a placeholder, never its text.
 func InsertInbound(ctx context.Context, tx pgx.Tx, m Inbound) (int64, error) {
-	text, payload, media := m.Text, m.Payload, m.Media
-	if m.Redacted {
-		text, payload, media = RedactedText, "", nil
-	}
+	text, payload, media := m.logged()
 	var id int64
 	err := tx.QueryRow(ctx, `
 		INSERT INTO messages (contact_id, urn_id, channel, direction, inbox_id, text, redacted, payload, media, status, created_at, updated_at)
 		VALUES ($1, $2, $3, 'in', $4, $5, $6, $7, $8, 'received', $9, $9) RETURNING id`,
-		m.ContactID, m.URNID, string(m.Channel), m.InboxID, text, m.Redacted, payload, jsonOrNil(media), m.ReceivedAt).Scan(&id)
+		m.ContactID, m.URNID, string(m.Channel), m.InboxID, text, m.Redacted, payload, media, m.ReceivedAt).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("log inbound message: %w", err)
 	}

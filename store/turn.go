@@ -37,8 +37,7 @@ func StartTurn(ctx context.Context, tx pgx.Tx, channel channels.Kind, externalID
 	b.Queue(`INSERT INTO inbox (channel, external_id, received_at) VALUES ($1, $2, $3)
 		ON CONFLICT (channel, external_id) DO NOTHING RETURNING id`, string(channel), externalID, at)
 	b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, urnLockSpace, string(urn))
-	b.Queue(`SELECT c.id, u.id, c.language, c.language_hint, coalesce(c.opted_out_at, u.opted_out_at) IS NOT NULL
-		FROM urns u JOIN contacts c ON c.id = u.contact_id WHERE u.urn = $1`, string(urn))
+	b.Queue(contactByURN, string(urn))
 	b.Queue(`SELECT s.state FROM sessions s JOIN urns u ON u.contact_id = s.contact_id
 		WHERE u.urn = $1 FOR UPDATE OF s`, string(urn))
 	res := tx.SendBatch(ctx, b)
@@ -56,12 +55,10 @@ func StartTurn(ctx context.Context, tx pgx.Tx, channel channels.Kind, externalID
 		res.Close()
 		return t, fmt.Errorf("lock URN: %w", err)
 	}
-	var lang, hint *string
-	err = res.QueryRow().Scan(&t.Contact.ID, &t.Contact.URNID, &lang, &hint, &t.Contact.OptedOut)
+	t.Contact, err = scanContact(res.QueryRow())
 	switch {
 	case err == nil:
 		t.Found = true
-		t.Contact.Language, t.Contact.LanguageHint = deref(lang), deref(hint)
 	case !errors.Is(err, pgx.ErrNoRows):
 		res.Close()
 		return t, fmt.Errorf("find contact: %w", err)
@@ -140,16 +137,13 @@ func FinishTurn(ctx context.Context, tx pgx.Tx, e TurnEnd) ([]int64, error) {
 		b.Queue(fmt.Sprintf(insertReplies, "$13"), append(replyArgs, e.InboundID)...)
 	} else {
 		in := e.Inbound
-		text, payload, media := in.Text, in.Payload, in.Media
-		if in.Redacted {
-			text, payload, media = RedactedText, "", nil
-		}
+		text, payload, media := in.logged()
 		b.Queue(`WITH i AS (
 			INSERT INTO messages (contact_id, urn_id, channel, direction, inbox_id, text, redacted, payload, media,
 			                      status, created_at, updated_at)
 			VALUES ($1, $2, $3, 'in', $13, $14, $15, $16, $17, 'received', $18, $18) RETURNING id)
 			`+fmt.Sprintf(insertReplies, "(SELECT id FROM i)"),
-			append(replyArgs, in.InboxID, text, in.Redacted, payload, jsonOrNil(media), in.ReceivedAt)...)
+			append(replyArgs, in.InboxID, text, in.Redacted, payload, media, in.ReceivedAt)...)
 	}
 	b.Queue(`INSERT INTO sessions (contact_id, state, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (contact_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
