@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/channels/telegram"
+	"github.com/sawt/sawt/channels/twilio"
 	"github.com/sawt/sawt/flows"
 	"github.com/sawt/sawt/gateway"
 	"github.com/sawt/sawt/locales"
@@ -39,6 +40,10 @@ type App struct {
 	Log      *slog.Logger
 	// Telegram is the Telegram channel, nil when it is off.
 	Telegram *telegram.Channel
+	// Twilio is the SMS and voice channel, nil when it is off.
+	Twilio *twilio.Channel
+	// Prompts are the phone line's recordings.
+	Prompts *locales.Prompts
 
 	localPG *localpg.Server
 	workers bool
@@ -93,6 +98,13 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("load texts: %w", err)
 	}
+	prompts, err := locales.DefaultPrompts(texts, cfg.AudioDir)
+	if err != nil {
+		return nil, fmt.Errorf("load voice recordings: %w", err)
+	}
+	for _, p := range prompts.Problems() {
+		log.Warn("voice recording not used", "problem", p)
+	}
 	defs, err := flows.Load(cfg.FlowsDir)
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
@@ -111,7 +123,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Pool: pool, Engine: engine, Texts: texts, Log: log, localPG: srv, workers: opts.Workers}
+	a := &App{Config: cfg, Pool: pool, Engine: engine, Texts: texts, Prompts: prompts, Log: log, localPG: srv, workers: opts.Workers}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -137,11 +149,14 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	// A send job that outlives JobTimeout is cancelled and retried; one left running by a
 	// crashed node is taken back after RescueStuckJobsAfter instead of River's hour.
 	riverCfg := &river.Config{Logger: log.With("component", "river"), JobTimeout: 2 * time.Minute, RescueStuckJobsAfter: 3 * time.Minute}
+	// The recording fetcher is filled in below too, once the Twilio channel exists.
+	fetchRecordings := &gateway.FetchRecordingWorker{Pool: pool, Now: cfg.Now, Logger: log}
 	if opts.Workers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &gateway.SendWorker{
 			Pool: pool, Senders: senders, Now: cfg.Now, Metrics: metrics, Logger: log,
 		})
+		river.AddWorker(workers, fetchRecordings)
 		riverCfg.Workers = workers
 		riverCfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault:  {MaxWorkers: 10},
@@ -173,7 +188,37 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 			senders[channels.Telegram] = a.Telegram
 		}
 	}
+	if cfg.TwilioSID != "" {
+		a.Twilio, err = twilio.New(twilio.Config{
+			AccountSID: cfg.TwilioSID, AuthToken: cfg.TwilioToken, From: cfg.TwilioFrom, APIURL: cfg.TwilioAPIURL,
+			PublicURL: cfg.PublicURL, Receiver: a.Gateway, Reports: a.Gateway, Prompts: voicePrompts{prompts, texts},
+			SMSRate: cfg.TwilioSMSRate, MaxSegments: cfg.TwilioMaxSegments,
+			VoiceAR: cfg.TwilioVoiceAR, VoiceEN: cfg.TwilioVoiceEN,
+			Logger: log.With("channel", "twilio"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		if senders[channels.SMS] == nil {
+			senders[channels.SMS] = a.Twilio
+		}
+		fetchRecordings.Fetcher = a.Twilio
+	}
 	return a, nil
+}
+
+// voicePrompts gives the phone line its recordings and texts.
+type voicePrompts struct {
+	*locales.Prompts
+	texts *locales.Catalog
+}
+
+func (p voicePrompts) Text(lang, key string) string {
+	text, err := p.texts.Text(lang, key, nil, nil)
+	if err != nil {
+		return ""
+	}
+	return text
 }
 
 // everyLanguage is a text in all four languages, one line each, for messages sent before
@@ -200,12 +245,26 @@ func (a *App) ChannelStatus() []string {
 	default:
 		lines = append(lines, "telegram channel: on, polling for updates (no public URL needed)")
 	}
-	if cfg.TwilioSID == "" || cfg.TwilioToken == "" {
+	if a.Twilio == nil {
 		lines = append(lines, "twilio channels (SMS, voice): off (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set)")
 	} else {
-		lines = append(lines, "twilio channels (SMS, voice): off (credentials are set, but this version has no Twilio channel yet)")
+		base := strings.TrimRight(cfg.PublicURL, "/")
+		lines = append(lines, "twilio channels: on; SMS webhook "+base+twilio.SMSPath+", voice webhook "+base+twilio.VoicePath+
+			", status callbacks "+base+twilio.StatusPath+"; SMS from "+maskSender(cfg.TwilioFrom))
 	}
 	return lines
+}
+
+// maskSender shows a sender number's country code and last digits; a messaging service SID
+// is not personal.
+func maskSender(from string) string {
+	if strings.HasPrefix(from, "MG") {
+		return "messaging service " + from
+	}
+	if urn, err := channels.NewTelURN(from); err == nil {
+		return urn.Masked()
+	}
+	return "•••"
 }
 
 // Close releases the database (and stops a private server). It does not stop workers: Run does.

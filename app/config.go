@@ -48,8 +48,17 @@ type Config struct {
 	// and to one chat. Default to telegram.DefaultRate and telegram.DefaultChatRate.
 	TelegramRate, TelegramChatRate float64
 	// TelegramTimeout bounds each Bot API call. Defaults to telegram.DefaultTimeout.
-	TelegramTimeout                                  time.Duration
+	TelegramTimeout time.Duration
+	// Twilio's account, sender (a number or a messaging service SID) and REST API address.
 	TwilioSID, TwilioToken, TwilioFrom, TwilioAPIURL string
+	// TwilioSMSRate is the most SMS a second sent from TwilioFrom. Defaults to 1.
+	TwilioSMSRate float64
+	// TwilioMaxSegments is the most segments of one SMS; longer replies go as several.
+	TwilioMaxSegments int
+	// TwilioVoiceAR and TwilioVoiceEN are the text-to-speech voices of the phone line.
+	TwilioVoiceAR, TwilioVoiceEN string
+	// AudioDir holds voice recordings that add to or replace the shipped ones.
+	AudioDir string
 
 	// Senders sends outbox messages per channel (tests give fakes of the providers).
 	Senders map[channels.Kind]channels.Sender
@@ -93,6 +102,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		TwilioToken:    getenv("TWILIO_AUTH_TOKEN"),
 		TwilioFrom:     getenv("TWILIO_FROM"),
 		TwilioAPIURL:   getenv("TWILIO_API_URL"),
+		TwilioVoiceAR:  getenv("TWILIO_VOICE_AR"),
+		TwilioVoiceEN:  getenv("TWILIO_VOICE_EN"),
+		AudioDir:       getenv("SAWT_AUDIO_DIR"),
 	}
 	if v := getenv("SAWT_SESSION_IDLE"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -104,7 +116,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	for _, r := range []struct {
 		name string
 		dst  *float64
-	}{{"TELEGRAM_RATE_LIMIT", &c.TelegramRate}, {"TELEGRAM_CHAT_RATE_LIMIT", &c.TelegramChatRate}} {
+	}{{"TELEGRAM_RATE_LIMIT", &c.TelegramRate}, {"TELEGRAM_CHAT_RATE_LIMIT", &c.TelegramChatRate}, {"TWILIO_SMS_RATE_LIMIT", &c.TwilioSMSRate}} {
 		if v := getenv(r.name); v != "" {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f <= 0 || f > 100000 {
@@ -119,6 +131,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%w: TELEGRAM_TIMEOUT=%q is not a duration like 30s", ErrConfig, v)
 		}
 		c.TelegramTimeout = d
+	}
+	if v := getenv("TWILIO_SMS_MAX_SEGMENTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10 {
+			return c, fmt.Errorf("%w: TWILIO_SMS_MAX_SEGMENTS=%q must be a number from 1 to 10", ErrConfig, v)
+		}
+		c.TwilioMaxSegments = n
 	}
 	if v := getenv("SAWT_DB_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -176,6 +195,7 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateTelegram()...)
+	errs = append(errs, c.validateTwilio()...)
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		errs = append(errs, fmt.Sprintf("SAWT_TIMEZONE=%q is not a known time zone (e.g. Asia/Baghdad)", c.Timezone))
 	}
@@ -211,6 +231,34 @@ func (c Config) validateTelegram() []string {
 	if c.TelegramAPIURL != "" {
 		if u, err := url.Parse(c.TelegramAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, fmt.Sprintf("TELEGRAM_API_URL=%q must be an http(s) URL", c.TelegramAPIURL))
+		}
+	}
+	return errs
+}
+
+// twilioCredential is what twilio-go accepts as an account SID or auth token.
+var twilioCredential = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+
+func (c Config) validateTwilio() []string {
+	var errs []string
+	if (c.TwilioSID == "") != (c.TwilioToken == "") {
+		errs = append(errs, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together")
+	}
+	if c.TwilioSID == "" {
+		return errs
+	}
+	if !twilioCredential.MatchString(c.TwilioSID) || !twilioCredential.MatchString(c.TwilioToken) {
+		errs = append(errs, "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN may hold only letters and digits")
+	}
+	if c.PublicURL == "" {
+		errs = append(errs, "the Twilio channels need SAWT_PUBLIC_URL, the address Twilio calls and signs its requests with")
+	}
+	if c.TwilioFrom == "" {
+		errs = append(errs, "TWILIO_FROM must be set: the number SMS are sent from (+964…), or a messaging service SID (MG…)")
+	}
+	if c.TwilioAPIURL != "" {
+		if u, err := url.Parse(c.TwilioAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Sprintf("TWILIO_API_URL=%q must be an http(s) URL", c.TwilioAPIURL))
 		}
 	}
 	return errs

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sawt/sawt/channels/telegram"
+	"github.com/sawt/sawt/locales"
 )
 
 // ShutdownTimeout is how long Run lets in-flight webhooks and jobs finish once asked to stop.
@@ -44,6 +45,10 @@ func (a *App) PublicHandler() http.Handler {
 	if a.Telegram != nil && a.Config.TelegramMode == telegram.ModeWebhook {
 		mux.Handle(telegram.WebhookPath, a.Telegram) // the handler answers 405 to other methods
 	}
+	if a.Twilio != nil {
+		a.Twilio.Routes(mux)
+	}
+	mux.Handle(locales.PromptPattern, a.Prompts.Handler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 	})

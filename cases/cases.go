@@ -18,7 +18,12 @@ type New struct {
 	Description                  string
 	Governorate, Site            string
 	ConsentContact, ConsentShare bool
-	SourceMessage                *int64 // the inbound message that completed the case
+	// CallBack asks an operator to call the person; Incomplete marks a case whose
+	// conversation ended before it was finished (a caller who hung up).
+	CallBack, Incomplete bool
+	// Recordings are the provider's IDs of recordings the person made for it.
+	Recordings    []string
+	SourceMessage *int64 // the inbound message that completed the case
 }
 
 // Case is an opened case, as the conversation needs it.
@@ -56,7 +61,7 @@ func Open(ctx context.Context, tx pgx.Tx, n New, draw func() Reference, now time
 		ContactID: n.ContactID, Category: cat.Code, Priority: string(cat.Priority), Status: string(StatusNew),
 		Channel: n.Channel, Language: n.Language, Description: n.Description,
 		Governorate: n.Governorate, Site: n.Site, ConsentContact: n.ConsentContact, ConsentShare: n.ConsentShare,
-		SourceMessageID: n.SourceMessage, AckDueAt: ack, ReferDueAt: refer, ResolveDueAt: resolve, CreatedAt: now,
+		CallBack: n.CallBack, Incomplete: n.Incomplete, SourceMessageID: n.SourceMessage, AckDueAt: ack, ReferDueAt: refer, ResolveDueAt: resolve, CreatedAt: now,
 	}
 	for range maxDraws {
 		c.Reference = string(draw())
@@ -65,6 +70,9 @@ func Open(ctx context.Context, tx pgx.Tx, n New, draw func() Reference, now time
 			continue
 		}
 		if err != nil {
+			return Case{}, fmt.Errorf("open case: %w", err)
+		}
+		if err := store.LinkRecordings(ctx, tx, id, n.ContactID, n.Recordings, now); err != nil {
 			return Case{}, fmt.Errorf("open case: %w", err)
 		}
 		return Case{ID: id, Reference: Reference(c.Reference), Category: cat.Code, Priority: cat.Priority,

@@ -69,6 +69,26 @@ type Choice struct {
 	Number  string `json:"number"`
 	Label   string `json:"label"`
 	Payload string `json:"payload"`
+	// Key and Language are the label's text key and the language it is in (in the language
+	// menu each option is in its own); the voice channel plays its recording.
+	Key      string `json:"key,omitempty"`
+	Language string `json:"lang,omitempty"`
+	// Alt is the label in Arabic, for speaking a Kurdish option where no recording exists.
+	Alt string `json:"alt,omitempty"`
+}
+
+// Part is one text of an outbound message, as the voice channel needs it: which recording to
+// play, or what to speak.
+type Part struct {
+	Key      string `json:"key,omitempty"`
+	Language string `json:"lang,omitempty"`
+	Text     string `json:"text"`
+	// Alt is the same text in Arabic, given for Kurdish parts on the voice channel: there is
+	// no Kurdish text-to-speech, so a missing Kurdish recording is spoken in Arabic.
+	Alt string `json:"alt,omitempty"`
+	// Digits is a number to read out one digit at a time (a case reference); Text then holds
+	// it as written.
+	Digits string `json:"digits,omitempty"`
 }
 
 // Outbound is one message to a person, already rendered in their language.
@@ -82,9 +102,9 @@ type Outbound struct {
 	Text string
 	// Choices are the menu options; Telegram shows them as buttons.
 	Choices []Choice
-	// Keys are the locale keys the text was made of, in order; the voice channel plays the
-	// recorded prompt of each.
-	Keys []string
+	// Parts are the texts the message was made of, in order; the voice channel plays or
+	// speaks each, then the choices.
+	Parts []Part
 	// Expect is what the conversation waits for next: "choice", "yesno", "text", a validated
 	// input such as "reference", or "" for nothing. Voice gathers digits or records by it.
 	Expect string
@@ -101,8 +121,20 @@ type Result struct {
 // provider send it again and again.
 var ErrBadInbound = errors.New("bad inbound message")
 
-// MenuPayload is the payload of the "main menu" option when it is pressed as a button.
-const MenuPayload = "menu"
+// Payloads with a meaning of their own: the "main menu" button, and events that are not
+// something the person wrote.
+const (
+	// MenuPayload is the payload of the "main menu" option when it is pressed as a button.
+	MenuPayload = "menu"
+	// CallPayload starts a phone call: the conversation begins again from the top.
+	CallPayload = "call"
+	// HangupPayload says the caller hung up: an unfinished conversation is closed.
+	HangupPayload = "hangup"
+	// StopPayload and StartPayload are the provider's own opt-out and opt-in (Twilio's
+	// STOP and START keywords), whatever words the person used.
+	StopPayload  = "stop"
+	StartPayload = "start"
+)
 
 // Receiver takes an inbound message and stores and handles it in one transaction. It returns
 // only when the message is durably stored; an error means it was not, and the provider should
@@ -121,6 +153,9 @@ type Sender interface {
 type SendResult struct {
 	ProviderID string
 	Status     Status
+	// ProviderIDs are the IDs of every message the reply was sent as, when the provider
+	// reports delivery of each (a long SMS sent in several parts); their reports update it.
+	ProviderIDs []string
 }
 
 // Status is the delivery state of an outbound message.
@@ -131,5 +166,35 @@ const (
 	StatusQueued    Status = "queued"
 	StatusSent      Status = "sent"
 	StatusDelivered Status = "delivered"
-	StatusFailed    Status = "failed"
+	// StatusUndelivered: the provider sent it, the network could not deliver it.
+	StatusUndelivered Status = "undelivered"
+	StatusFailed      Status = "failed"
 )
+
+// DeliveryReport is a provider's word on a message it sent: delivered, or not and why.
+type DeliveryReport struct {
+	ProviderID string
+	Status     Status
+	ErrorCode  string
+}
+
+// RecordingReady is a provider's word that a recording a person made is ready to fetch.
+type RecordingReady struct {
+	ProviderID      string // the recording's ID at the provider
+	CallID          string
+	URL             string
+	DurationSeconds int
+}
+
+// Reports takes what providers tell besides messages. Like Receive, an error means nothing
+// was stored and the provider should be asked to try again.
+type Reports interface {
+	Delivered(ctx context.Context, r DeliveryReport) error
+	RecordingReady(ctx context.Context, r RecordingReady) error
+}
+
+// ErrUnknownMessage is wrapped by Delivered for a report about a message we do not know.
+var ErrUnknownMessage = errors.New("unknown message")
+
+// ErrMediaGone says the provider no longer has a recording or file we meant to fetch.
+var ErrMediaGone = errors.New("media no longer at the provider")

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/locales"
 )
 
@@ -34,6 +35,9 @@ func Check(defs map[string]*Flow, texts *locales.Catalog, cfg Config) []Problem 
 	}
 	for _, key := range engineKeys {
 		c.key("engine", 0, key)
+	}
+	for _, lang := range locales.Languages {
+		c.key("engine", 0, keyLanguageName+lang)
 	}
 	for _, f := range defs {
 		c.flow(f)
@@ -86,6 +90,16 @@ func (c *checker) flow(f *Flow) {
 	for _, s := range f.Steps {
 		c.step(f, s)
 	}
+	if h := f.Hangup; h != nil {
+		if h.When != "" && !strings.Contains(h.When, "=") {
+			c.add(f, h.Line, "hangup: condition %q must be var=value or var!=value", h.When)
+		}
+		if h.Goto == "" || h.Goto == gotoEnd || strings.HasPrefix(h.Goto, flowPrefix) {
+			c.add(f, h.Line, "hangup: goto must name a step of this flow")
+		} else {
+			c.target(f, h.Line, "hangup", h.Goto)
+		}
+	}
 	reached := c.reachable(f)
 	for _, s := range f.Steps {
 		if !reached[s.ID] {
@@ -102,8 +116,14 @@ func (c *checker) step(f *Flow, s *Step) {
 	if n := len(f.Name) + 1 + len(s.ID) + 3; n > maxPayload {
 		c.add(f, s.Line, "step %q: flow and step names are too long for a button (%d bytes, at most %d)", s.ID, n, maxPayload)
 	}
+	if s.Only != "" && !channels.Kind(s.Only).Valid() {
+		c.add(f, s.Line, "step %q: only: %q is not a channel (telegram, sms, voice, terminal)", s.ID, s.Only)
+	}
 	for _, p := range s.Say {
 		c.key(f.File, p.Line, p.Text)
+		if (p.Text == "") == (p.Digits == "") {
+			c.add(f, p.Line, "step %q: a text needs either text: or digits:", s.ID)
+		}
 		if p.When != "" && !strings.Contains(p.When, "=") {
 			c.add(f, p.Line, "step %q: condition %q must be var=value or var!=value", s.ID, p.When)
 		}
@@ -240,6 +260,9 @@ func (c *checker) reachable(f *Flow) map[string]bool {
 		}
 	}
 	walk(f.Start)
+	if f.Hangup != nil {
+		walk(f.Hangup.Goto)
+	}
 	return seen
 }
 

@@ -15,10 +15,30 @@ type Flow struct {
 	Name  string  `yaml:"name"`
 	Start string  `yaml:"start"` // defaults to the first step
 	Steps []*Step `yaml:"steps"`
+	// Hangup is where a phone call that ends in the middle of this flow goes: to a step that
+	// keeps what the caller said so far (when the condition holds), or nowhere.
+	Hangup *Hangup `yaml:"hangup"`
 
 	File  string           `yaml:"-"`
 	Line  int              `yaml:"-"`
 	steps map[string]*Step // by ID
+}
+
+// Hangup says what a hung-up call leaves behind. Steps it reaches say nothing to anyone.
+type Hangup struct {
+	When string `yaml:"when"` // "var=value" or "var!=value"; empty: always
+	Goto string `yaml:"goto"`
+	Line int    `yaml:"-"`
+}
+
+// UnmarshalYAML keeps the line, for error reports.
+func (h *Hangup) UnmarshalYAML(n *yaml.Node) error {
+	type plain Hangup
+	if err := n.Decode((*plain)(h)); err != nil {
+		return err
+	}
+	h.Line = n.Line
+	return nil
 }
 
 // Step is one turn: what Sawt says, what it waits for and where each answer leads.
@@ -53,6 +73,9 @@ type Step struct {
 	GiveUp string `yaml:"give_up"`
 	// Confidential marks a step whose answer must never be kept in the message log.
 	Confidential bool `yaml:"confidential"`
+	// Only names the one channel the step is for ("voice"); elsewhere it is passed over to
+	// its goto.
+	Only string `yaml:"only"`
 
 	Line int `yaml:"-"`
 }
@@ -73,20 +96,32 @@ type Choice struct {
 
 // Part is one text of a step: a key, optionally counted (plural forms) or conditional.
 type Part struct {
-	Text  string `yaml:"text"`
-	Count string `yaml:"count"` // variable holding the number that picks the plural form
-	When  string `yaml:"when"`  // "var=value" or "var!=value"
-	Line  int    `yaml:"-"`
+	Text string `yaml:"text"`
+	// Digits names a variable whose number is said digit by digit on the phone (a case
+	// reference), and written as it is elsewhere. A part has Text or Digits.
+	Digits string `yaml:"digits"`
+	Count  string `yaml:"count"` // variable holding the number that picks the plural form
+	When   string `yaml:"when"`  // "var=value" or "var!=value"
+	Line   int    `yaml:"-"`
 }
 
 // Parts is a step's texts; in YAML a single key or a list of keys and {text, count, when}.
 type Parts []Part
 
-// UnmarshalYAML accepts `say: key`, `say: [key, …]` and `say: [{text: key, count: n}, …]`.
+// UnmarshalYAML accepts `say: key`, `say: {digits: var}`, `say: [key, …]` and
+// `say: [{text: key, count: n}, …]`.
 func (p *Parts) UnmarshalYAML(n *yaml.Node) error {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		*p = Parts{{Text: n.Value, Line: n.Line}}
+		return nil
+	case yaml.MappingNode:
+		var part Part
+		if err := n.Decode(&part); err != nil {
+			return err
+		}
+		part.Line = n.Line
+		*p = Parts{part}
 		return nil
 	case yaml.SequenceNode:
 		for _, item := range n.Content {

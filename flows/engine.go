@@ -29,6 +29,10 @@ const (
 // MenuPayload is what the "main menu" option sends when pressed as a button.
 const MenuPayload = channels.MenuPayload
 
+// MediaSuffix names the variable that keeps the provider's ID of a voice note or recording
+// given as a text answer: "description" has "description_media".
+const MediaSuffix = "_media"
+
 // Target keywords in goto.
 const (
 	gotoEnd    = "end"
@@ -182,6 +186,7 @@ const (
 	keyMenuLabel     = "common.main_menu"
 	keyWelcome       = "menu.welcome"
 	keyLanguageSelf  = "language.self"
+	keyLanguageName  = "language.name." // + the language: its name in each language
 	keyYes           = "yesno.yes"
 	keyNo            = "yesno.no"
 
@@ -278,6 +283,8 @@ type run struct {
 	out   Sprint
 	msg   Message
 	steps int
+	// silent drops every reply: no one is there to hear them (the caller hung up).
+	silent bool
 }
 
 func (e *Engine) newRun(sess Session, env Env) *run {
@@ -316,13 +323,28 @@ func (r *run) idle() bool {
 
 func (r *run) step(in Input) {
 	folded := locales.Fold(in.Text)
-	if cmd, ok := r.e.commands[folded]; ok && in.Payload == "" || in.Payload == MenuPayload {
-		if in.Payload == MenuPayload {
-			cmd = command{name: "menu"}
-		}
-		if r.command(cmd) {
-			return
-		}
+	switch in.Payload {
+	case channels.CallPayload:
+		// A call starts from the top: the language menu, or a welcome and the main menu.
+		r.sess = Session{}
+		r.begin(Input{}, "")
+		return
+	case channels.HangupPayload:
+		r.hangup()
+		return
+	}
+	cmd, ok := r.e.commands[folded]
+	switch in.Payload {
+	case "":
+	case MenuPayload:
+		cmd, ok = command{name: "menu"}, true
+	case channels.StopPayload, channels.StartPayload:
+		cmd, ok = command{name: in.Payload, lang: r.e.commands[folded].lang}, true
+	default:
+		ok = false
+	}
+	if ok && r.command(cmd) {
+		return
 	}
 	if in.SharedPhone != "" && r.env.Language != "" && r.e.flows[PhoneFlow] != nil {
 		r.enterFlow(PhoneFlow)
@@ -343,6 +365,18 @@ func (r *run) step(in Input) {
 	default:
 		r.answer(st, in, folded)
 	}
+}
+
+// hangup closes a conversation whose call ended: the flow's hangup step keeps what can be
+// kept, silently; otherwise it is dropped, and the next message starts afresh.
+func (r *run) hangup() {
+	r.silent = true
+	f := r.e.flows[r.sess.Flow]
+	if f != nil && f.Hangup != nil && !r.sess.Calling && r.when(f.Hangup.When) {
+		r.goTo(f.Hangup.Goto)
+		return
+	}
+	r.sess = Session{}
 }
 
 // begin greets a contact without a conversation: the language menu until they have chosen
@@ -420,6 +454,9 @@ func (r *run) answer(st *Step, in Input, folded string) {
 			return
 		}
 		r.sess.Vars[st.Save] = text
+		if len(in.Media) > 0 && in.Media[0].ID != "" {
+			r.sess.Vars[st.Save+MediaSuffix] = in.Media[0].ID // a case links to the recording
+		}
 		if n := utf8.RuneCountInString(text); st.Max > 0 && n > st.Max {
 			r.sess.Vars[st.Save+"_long"] = "yes"
 			r.sayCount(keyTextLong, nil, n)
@@ -538,6 +575,14 @@ func (r *run) advance() {
 			r.end()
 			return
 		}
+		if st.Only != "" && st.Only != string(r.env.Channel) {
+			if st.Goto == "" || st.Goto == gotoEnd || strings.HasPrefix(st.Goto, flowPrefix) {
+				r.goTo(st.Goto)
+				return
+			}
+			r.sess.Step, r.sess.Tries = st.Goto, 0
+			continue
+		}
 		if st.SayAll != "" {
 			for _, lang := range locales.Languages {
 				r.sayIn(lang, st.SayAll, nil, nil)
@@ -545,6 +590,10 @@ func (r *run) advance() {
 		}
 		for _, p := range st.Say {
 			if !r.when(p.When) {
+				continue
+			}
+			if p.Digits != "" {
+				r.sayDigits(r.sess.Vars[p.Digits])
 				continue
 			}
 			if p.Count != "" {
@@ -585,9 +634,13 @@ func (r *run) wait(st *Step) {
 	r.msg.Expect = st.Input
 	for i, c := range r.choices(st) {
 		n := strconv.Itoa(i + 1)
-		label, lang := r.choiceLabel(c)
+		label, lang, alt := r.choiceLabel(c)
+		key := c.Label
+		if c.Language != "" {
+			key = keyLanguageSelf
+		}
 		r.msg.Choices = append(r.msg.Choices, MenuChoice{
-			Number: n, Key: c.Label, Language: lang, Label: label,
+			Number: n, Key: key, Language: lang, Label: label, Alt: alt,
 			Payload: r.sess.Flow + "." + st.ID + ":" + n,
 		})
 	}
@@ -596,11 +649,16 @@ func (r *run) wait(st *Step) {
 
 func (r *run) flushWithMenuHint() {
 	label, lang := r.text(keyMenuLabel, nil, nil)
-	r.msg.Choices = append(r.msg.Choices, MenuChoice{Number: "0", Key: keyMenuLabel, Language: lang, Label: label, Payload: MenuPayload})
+	r.msg.Choices = append(r.msg.Choices, MenuChoice{Number: "0", Key: keyMenuLabel, Language: lang, Label: label,
+		Payload: MenuPayload, Alt: r.alt(lang, keyMenuLabel, nil, nil)})
 	r.flush()
 }
 
 func (r *run) flush() {
+	if r.silent {
+		r.msg = Message{}
+		return
+	}
 	if len(r.msg.Parts) == 0 && len(r.msg.Choices) == 0 {
 		return
 	}
@@ -628,7 +686,34 @@ func (r *run) sayIn(lang, key string, data map[string]string, count *int) {
 	if err != nil {
 		text, used = key, lang // flows check fails on this; never fail a person's turn
 	}
-	r.msg.Parts = append(r.msg.Parts, Said{Key: key, Language: used, Text: text})
+	r.msg.Parts = append(r.msg.Parts, Said{Key: key, Language: used, Text: text, Alt: r.alt(used, key, data, count)})
+}
+
+// alt is a Kurdish text in Arabic, on the voice channel only: Kurdish has no text-to-speech,
+// and Arabic is what most Kurdish callers understand best after their own language.
+func (r *run) alt(lang, key string, data map[string]string, count *int) string {
+	if r.env.Channel != channels.Voice || (lang != locales.Sorani && lang != locales.Badini) {
+		return ""
+	}
+	text, err := r.e.texts.Text(locales.Arabic, key, data, count)
+	if err != nil {
+		return ""
+	}
+	return text
+}
+
+// sayDigits says a number: as written on text channels, digit by digit on the phone.
+func (r *run) sayDigits(number string) {
+	var digits strings.Builder
+	for _, c := range number {
+		if c >= '0' && c <= '9' {
+			digits.WriteRune(c)
+		}
+	}
+	if digits.Len() == 0 {
+		return
+	}
+	r.msg.Parts = append(r.msg.Parts, Said{Language: r.lang(), Text: number, Digits: digits.String()})
 }
 
 func (r *run) text(key string, data map[string]string, count *int) (string, string) {
@@ -667,15 +752,16 @@ func (r *run) choices(st *Step) []*Choice {
 	return st.Choices
 }
 
-func (r *run) choiceLabel(c *Choice) (label, lang string) {
+func (r *run) choiceLabel(c *Choice) (label, lang, alt string) {
 	if c.Language != "" {
 		text, _, err := r.e.texts.TextWithLanguage(c.Language, keyLanguageSelf, nil, nil)
 		if err != nil {
-			return c.Language, c.Language
+			return c.Language, c.Language, ""
 		}
-		return text, c.Language
+		return text, c.Language, r.alt(c.Language, keyLanguageName+c.Language, nil, nil)
 	}
-	return r.text(c.Label, nil, nil)
+	label, lang = r.text(c.Label, nil, nil)
+	return label, lang, r.alt(lang, c.Label, nil, nil)
 }
 
 // matchChoice finds the option the person meant: a pressed button, the option's number in any
@@ -787,10 +873,20 @@ func (r *run) when(cond string) bool {
 		return true
 	}
 	if name, want, ok := strings.Cut(cond, "!="); ok {
-		return r.sess.Vars[strings.TrimSpace(name)] != strings.TrimSpace(want)
+		return r.value(name) != strings.TrimSpace(want)
 	}
 	name, want, _ := strings.Cut(cond, "=")
-	return r.sess.Vars[strings.TrimSpace(name)] == strings.TrimSpace(want)
+	return r.value(name) == strings.TrimSpace(want)
+}
+
+// value is a variable of a condition: the session's, or "channel", the kind the person
+// writes or calls on.
+func (r *run) value(name string) string {
+	name = strings.TrimSpace(name)
+	if name == "channel" {
+		return string(r.env.Channel)
+	}
+	return r.sess.Vars[name]
 }
 
 // expand fills {{var}} placeholders of an action argument from the session's variables.

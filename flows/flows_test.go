@@ -201,7 +201,14 @@ func TestRenderPerChannel(t *testing.T) {
 	if got := flows.Render(m, channels.Terminal).Text; !strings.HasSuffix(got, "\n1. تقديم شكوى") {
 		t.Errorf("left-to-right numbering: %q", got)
 	}
-	if keys := sms.Keys; !reflect.DeepEqual(keys, []string{"menu.ask", "menu.complaint"}) {
+	var keys []string
+	for _, p := range sms.Parts {
+		keys = append(keys, p.Key)
+	}
+	for _, c := range sms.Choices {
+		keys = append(keys, c.Key)
+	}
+	if !reflect.DeepEqual(keys, []string{"menu.ask", "menu.complaint"}) {
 		t.Errorf("keys for voice = %v", keys)
 	}
 }

@@ -22,6 +22,11 @@ type Said struct {
 	Key      string
 	Language string // the language the text is in (a fallback may differ from the message's)
 	Text     string
+	// Alt is the text in Arabic, made for Kurdish texts on the voice channel (see
+	// channels.Part).
+	Alt string
+	// Digits is a number read out digit by digit on the voice channel.
+	Digits string
 }
 
 // MenuChoice is one option offered.
@@ -31,6 +36,7 @@ type MenuChoice struct {
 	Language string
 	Label    string
 	Payload  string
+	Alt      string
 }
 
 // Render fits a message to a channel. Telegram shows options as buttons under the text; SMS,
@@ -41,14 +47,14 @@ func Render(m Message, kind channels.Kind) channels.Outbound {
 	lines := make([]string, 0, len(m.Parts)+len(m.Choices))
 	for _, p := range m.Parts {
 		lines = append(lines, p.Text)
-		out.Keys = append(out.Keys, p.Key)
+		out.Parts = append(out.Parts, channels.Part{Key: p.Key, Language: p.Language, Text: p.Text, Alt: p.Alt, Digits: p.Digits})
 	}
 	// Telegram shows the options as buttons, unless the message would have no text: it
 	// refuses an empty one.
 	listed := kind != channels.Telegram || len(m.Parts) == 0
 	for _, c := range m.Choices {
-		out.Choices = append(out.Choices, channels.Choice{Number: c.Number, Label: c.Label, Payload: c.Payload})
-		out.Keys = append(out.Keys, c.Key)
+		out.Choices = append(out.Choices, channels.Choice{Number: c.Number, Label: c.Label, Payload: c.Payload,
+			Key: c.Key, Language: c.Language, Alt: c.Alt})
 		if listed {
 			lines = append(lines, numbered(c, m.Language))
 		}

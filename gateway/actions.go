@@ -77,6 +77,9 @@ func (g *Gateway) openCase(ctx context.Context, tx pgx.Tx, t *turn, args map[str
 		Site:           args["site"],
 		ConsentContact: args["consent_contact"] == "yes",
 		ConsentShare:   args["consent_share"] == "yes",
+		CallBack:       args["call_back"] == "yes",
+		Incomplete:     args["incomplete"] == "yes",
+		Recordings:     strings.Fields(args["recordings"]),
 		SourceMessage:  &msgID,
 	}, func() cases.Reference {
 		return cases.Reference(g.draw(func(r *rand.Rand) string { return string(cases.NewReference(r)) }))

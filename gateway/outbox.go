@@ -90,7 +90,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 				res.Status = channels.StatusSent
 			}
 			w.Metrics.outbound(msg.Channel, "sent")
-			if err := store.MarkSent(ctx, w.Pool, id, res.ProviderID, res.Status, now()); err != nil {
+			if err := store.MarkSent(ctx, w.Pool, id, res, now()); err != nil {
 				return err
 			}
 			continue

@@ -39,6 +39,7 @@ type CaseRow struct {
 	Description                  string
 	Governorate, Site            string
 	ConsentContact, ConsentShare bool
+	CallBack, Incomplete         bool
 	SourceMessageID              *int64
 	Assignee                     string
 	AckDueAt, ReferDueAt         time.Time
@@ -58,13 +59,14 @@ func InsertCase(ctx context.Context, tx pgx.Tx, c CaseRow, actor string) (int64,
 	err := tx.QueryRow(ctx, `
 		INSERT INTO cases (reference, contact_id, category, priority, status, channel, language, description,
 		                   governorate, site, consent_contact, consent_share, source_message_id,
-		                   ack_due_at, refer_due_at, resolve_due_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8, nullif($9, ''), nullif($10, ''), $11, $12, $13, $14, $15, $16, $17, $17)
+		                   ack_due_at, refer_due_at, resolve_due_at, created_at, updated_at, call_back, incomplete)
+		VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8, nullif($9, ''), nullif($10, ''), $11, $12, $13, $14, $15, $16, $17, $17,
+		        $18, $19)
 		ON CONFLICT (reference) DO NOTHING
 		RETURNING id`,
 		c.Reference, c.ContactID, c.Category, c.Priority, c.Status, c.Channel, c.Language, c.Description,
 		c.Governorate, c.Site, c.ConsentContact, c.ConsentShare, c.SourceMessageID,
-		c.AckDueAt, c.ReferDueAt, c.ResolveDueAt, c.CreatedAt).Scan(&id)
+		c.AckDueAt, c.ReferDueAt, c.ResolveDueAt, c.CreatedAt, c.CallBack, c.Incomplete).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, ErrReferenceTaken
 	}
@@ -80,14 +82,14 @@ func InsertCase(ctx context.Context, tx pgx.Tx, c CaseRow, actor string) (int64,
 const caseColumns = `id, reference, contact_id, category, priority, status, channel, coalesce(language, ''),
 	description, coalesce(governorate, ''), coalesce(site, ''), consent_contact, consent_share, source_message_id,
 	coalesce(assignee, ''), ack_due_at, refer_due_at, resolve_due_at, acknowledged_at, resolved_at, closed_at,
-	created_at, updated_at`
+	created_at, updated_at, call_back, incomplete`
 
 func scanCase(row pgx.Row) (CaseRow, error) {
 	var c CaseRow
 	err := row.Scan(&c.ID, &c.Reference, &c.ContactID, &c.Category, &c.Priority, &c.Status, &c.Channel, &c.Language,
 		&c.Description, &c.Governorate, &c.Site, &c.ConsentContact, &c.ConsentShare, &c.SourceMessageID,
 		&c.Assignee, &c.AckDueAt, &c.ReferDueAt, &c.ResolveDueAt, &c.AcknowledgedAt, &c.ResolvedAt, &c.ClosedAt,
-		&c.CreatedAt, &c.UpdatedAt)
+		&c.CreatedAt, &c.UpdatedAt, &c.CallBack, &c.Incomplete)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}

@@ -51,7 +51,8 @@ func InsertInbound(ctx context.Context, tx pgx.Tx, m Inbound) (int64, error) {
 // RepliesToInbox returns the replies first given to an inbound message, for a repeated one.
 func RepliesToInbox(ctx context.Context, db DB, inboxID int64) ([]channels.Outbound, error) {
 	rows, err := db.Query(ctx, `
-		SELECT o.id, o.channel, u.urn, coalesce(o.language, ''), o.text, coalesce(o.choices, '[]'), coalesce(o.keys, '[]')
+		SELECT o.id, o.channel, u.urn, coalesce(o.language, ''), o.text, coalesce(o.choices, '[]'), coalesce(o.parts, '[]'),
+		       coalesce(o.expect, '')
 		FROM messages i
 		JOIN messages o ON o.reply_to = i.id
 		JOIN urns u ON u.id = o.urn_id
@@ -62,7 +63,7 @@ func RepliesToInbox(ctx context.Context, db DB, inboxID int64) ([]channels.Outbo
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (channels.Outbound, error) {
 		var o channels.Outbound
 		var kind, urn string
-		err := row.Scan(&o.ID, &kind, &urn, &o.Language, &o.Text, &o.Choices, &o.Keys)
+		err := row.Scan(&o.ID, &kind, &urn, &o.Language, &o.Text, &o.Choices, &o.Parts, &o.Expect)
 		o.Channel, o.URN = channels.Kind(kind), channels.URN(urn)
 		return o, err
 	})
@@ -73,10 +74,11 @@ func OutboundMessage(ctx context.Context, db DB, id int64) (channels.Outbound, c
 	var o channels.Outbound
 	var kind, urn, status string
 	err := db.QueryRow(ctx, `
-		SELECT o.id, o.channel, u.urn, coalesce(o.language, ''), o.text, coalesce(o.choices, '[]'), coalesce(o.keys, '[]'), o.status
+		SELECT o.id, o.channel, u.urn, coalesce(o.language, ''), o.text, coalesce(o.choices, '[]'), coalesce(o.parts, '[]'),
+		       coalesce(o.expect, ''), o.status
 		FROM messages o JOIN urns u ON u.id = o.urn_id
 		WHERE o.id = $1 AND o.direction = 'out'`, id).
-		Scan(&o.ID, &kind, &urn, &o.Language, &o.Text, &o.Choices, &o.Keys, &status)
+		Scan(&o.ID, &kind, &urn, &o.Language, &o.Text, &o.Choices, &o.Parts, &o.Expect, &status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, "", ErrNotFound
 	}
@@ -98,13 +100,48 @@ func OlderQueued(ctx context.Context, db DB, id int64) (bool, error) {
 // maxErrorText bounds an error kept with a message: a provider may answer with a whole page.
 const maxErrorText = 500
 
-// MarkSent records that a provider accepted a reply.
-func MarkSent(ctx context.Context, db DB, id int64, providerID string, status channels.Status, at time.Time) error {
+// MarkSent records that a provider accepted a reply. The provider's IDs of the messages it
+// was sent as (several for a long SMS) lead its delivery reports back to it.
+func MarkSent(ctx context.Context, db DB, id int64, res channels.SendResult, at time.Time) error {
 	_, err := db.Exec(ctx, `
-		UPDATE messages SET status = $2, provider_id = nullif($3, ''), sent_at = $4, updated_at = $4,
-		       attempts = attempts + 1, error = NULL
-		WHERE id = $1`, id, string(status), providerID, at)
+		WITH m AS (
+			UPDATE messages SET status = $2, provider_id = nullif($3, ''), sent_at = $4, updated_at = $4,
+			       attempts = attempts + 1, error = NULL, error_code = NULL
+			WHERE id = $1 RETURNING id)
+		INSERT INTO provider_messages (provider_id, message_id, status, updated_at)
+		SELECT p, m.id, $2, $4 FROM m, unnest($5::text[]) AS p
+		ON CONFLICT (provider_id) DO NOTHING`, id, string(res.Status), res.ProviderID, at, res.ProviderIDs)
 	return err
+}
+
+// statusRank orders delivery states: a late report never takes a message back ("sent" after
+// "delivered"); a failure of any part stands.
+const statusRank = `CASE %s WHEN 'queued' THEN 1 WHEN 'sent' THEN 2 WHEN 'delivered' THEN 3
+	WHEN 'undelivered' THEN 4 WHEN 'failed' THEN 5 ELSE 0 END`
+
+// ErrUnknownProviderID says a delivery report names a message we never sent (or no longer keep).
+var ErrUnknownProviderID = errors.New("no message with this provider ID")
+
+// UpdateDelivery applies a provider's delivery report for one of its messages to the reply it
+// was part of, keeping the furthest state reached and the error code of a failure.
+func UpdateDelivery(ctx context.Context, db DB, providerID string, status channels.Status, errorCode string, at time.Time) error {
+	tag, err := db.Exec(ctx, fmt.Sprintf(`
+		WITH p AS (
+			UPDATE provider_messages SET status = $2, error_code = coalesce(nullif($3, ''), error_code), updated_at = $4
+			WHERE provider_id = $1 RETURNING message_id)
+		UPDATE messages m SET
+			status     = CASE WHEN %s > %s THEN $2 ELSE m.status END,
+			error_code = coalesce(nullif($3, ''), m.error_code),
+			updated_at = $4
+		FROM p WHERE m.id = p.message_id`, fmt.Sprintf(statusRank, "$2::text"), fmt.Sprintf(statusRank, "m.status")),
+		providerID, string(status), errorCode, at)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrUnknownProviderID
+	}
+	return nil
 }
 
 // MarkAttempt records a failed try; failed is true when no more tries will be made.

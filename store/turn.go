@@ -124,24 +124,25 @@ func FinishTurn(ctx context.Context, tx pgx.Tx, e TurnEnd) ([]int64, error) {
 		status, sentAt = string(channels.StatusSent), &e.At
 	}
 	const insertReplies = `
-		INSERT INTO messages (contact_id, urn_id, channel, direction, reply_to, language, text, redacted, choices, keys,
-		                      inline, status, created_at, sent_at, updated_at)
-		SELECT $1, $2, $3, 'out', %s, r.language, r.text, r.redacted, r.choices, r.keys, $4, $5, $6, $7, $6
-		FROM unnest($8::text[], $9::text[], $10::bool[], $11::jsonb[], $12::jsonb[]) WITH ORDINALITY
-		     AS r(language, text, redacted, choices, keys, n)
+		INSERT INTO messages (contact_id, urn_id, channel, direction, reply_to, language, text, redacted, choices, parts,
+		                      expect, inline, status, created_at, sent_at, updated_at)
+		SELECT $1, $2, $3, 'out', %s, r.language, r.text, r.redacted, r.choices, r.parts, nullif(r.expect, ''),
+		       $4, $5, $6, $7, $6
+		FROM unnest($8::text[], $9::text[], $10::bool[], $11::jsonb[], $12::jsonb[], $13::text[]) WITH ORDINALITY
+		     AS r(language, text, redacted, choices, parts, expect, n)
 		ORDER BY r.n
 		RETURNING id`
 	replyArgs := []any{e.Contact.ID, e.Contact.URNID, string(e.Inbound.Channel), e.Inline, status, e.At, sentAt,
-		replies.language, replies.text, replies.redacted, replies.choices, replies.keys}
+		replies.language, replies.text, replies.redacted, replies.choices, replies.parts, replies.expect}
 	if e.InboundID != 0 {
-		b.Queue(fmt.Sprintf(insertReplies, "$13"), append(replyArgs, e.InboundID)...)
+		b.Queue(fmt.Sprintf(insertReplies, "$14"), append(replyArgs, e.InboundID)...)
 	} else {
 		in := e.Inbound
 		text, payload, media := in.logged()
 		b.Queue(`WITH i AS (
 			INSERT INTO messages (contact_id, urn_id, channel, direction, inbox_id, text, redacted, payload, media,
 			                      status, created_at, updated_at)
-			VALUES ($1, $2, $3, 'in', $13, $14, $15, $16, $17, 'received', $18, $18) RETURNING id)
+			VALUES ($1, $2, $3, 'in', $14, $15, $16, $17, $18, 'received', $19, $19) RETURNING id)
 			`+fmt.Sprintf(insertReplies, "(SELECT id FROM i)"),
 			append(replyArgs, in.InboxID, text, in.Redacted, payload, media, in.ReceivedAt)...)
 	}
@@ -180,23 +181,23 @@ func FinishTurn(ctx context.Context, tx pgx.Tx, e TurnEnd) ([]int64, error) {
 }
 
 type replyCols struct {
-	language, text, choices, keys []string
-	redacted                      []bool
+	language, text, choices, parts, expect []string
+	redacted                               []bool
 }
 
 func replyColumns(e TurnEnd) (replyCols, error) {
 	var c replyCols
 	for i, r := range e.Replies {
 		redacted := i < len(e.Redacted) && e.Redacted[i]
-		text, choices := r.Text, r.Choices
+		text, choices, parts := r.Text, r.Choices, r.Parts
 		if redacted {
-			text, choices = RedactedText, nil
+			text, choices, parts = RedactedText, nil, nil
 		}
 		cj, err := json.Marshal(choices)
 		if err != nil {
 			return c, err
 		}
-		kj, err := json.Marshal(r.Keys)
+		pj, err := json.Marshal(parts)
 		if err != nil {
 			return c, err
 		}
@@ -204,7 +205,8 @@ func replyColumns(e TurnEnd) (replyCols, error) {
 		c.text = append(c.text, text)
 		c.redacted = append(c.redacted, redacted)
 		c.choices = append(c.choices, string(cj))
-		c.keys = append(c.keys, string(kj))
+		c.parts = append(c.parts, string(pj))
+		c.expect = append(c.expect, r.Expect)
 	}
 	return c, nil
 }

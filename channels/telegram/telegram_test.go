@@ -235,7 +235,7 @@ func TestButtonPress(t *testing.T) {
 	english := choices[3]
 	e.send(t, callbackOn(t, amira, 900, choices, english["payload"]))
 	text, menu := e.lastReply(t, amira.ID)
-	if !strings.Contains(text, "How can we help you?") || len(menu) != 5 {
+	if !strings.Contains(text, "How can we help you?") || len(menu) != 6 {
 		t.Fatalf("after pressing English: %q %v", text, menu)
 	}
 	e.api.WaitCalls(t, "answerCallbackQuery", 1, 5e9)

@@ -154,7 +154,7 @@ func TestChatTelegramButtons(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit code %d, want %d; stderr:\n%s", r.code, exitOK, r.stderr)
 	}
-	const buttons = "\n[1 Make a complaint] [2 Give feedback or a suggestion] [3 Check a complaint] [4 Information] [5 Change language]\n"
+	const buttons = "\n[1 Make a complaint] [2 Give feedback or a suggestion] [3 Check a complaint] [4 Information] [5 Ask for a call back] [6 Change language]\n"
 	if !strings.Contains(r.stdout, buttons) {
 		t.Errorf("the menu is not shown as one line of buttons %q:\n%s", buttons, r.stdout)
 	}

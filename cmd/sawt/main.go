@@ -1,6 +1,6 @@
 // Command sawt is the Sawt gateway: `sawt serve` runs it, `sawt chat` talks to it in a
 // terminal, `sawt migrate` updates the database, `sawt flows check` validates the flows and
-// texts. Run `sawt -h` for the list.
+// texts, `sawt prompts` lists the voice prompts to record. Run `sawt -h` for the list.
 package main
 
 import (
@@ -43,6 +43,7 @@ var commands = []command{
 	{"chat", "talk with Sawt in this terminal, with the real engine and database", runChat},
 	{"migrate", "bring the database schema up to date", runMigrate},
 	{"flows", "work with the conversation flows (flows check)", runFlows},
+	{"prompts", "list the phone line's voice prompts: the script to record, and what is missing", runPrompts},
 }
 
 func main() {

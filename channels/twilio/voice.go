@@ -1,0 +1,385 @@
+package twilio
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/sawt/sawt/channels"
+)
+
+// The phone line: every step of a call is a webhook that runs the same pipeline as a message
+// and answers TwiML at once. A call's steps are numbered in the URL Twilio calls next (signed
+// like the rest), so each step has its own dedupe key and a retried step answers the same.
+
+// Prompt keys the phone line says on its own.
+const (
+	keyNoInput    = "voice.no_input"
+	keyGoodbye    = "voice.goodbye"
+	keyRecord     = "voice.record"
+	keyTypeNumber = "voice.type_number"
+	keyHidden     = "voice.hidden_number"
+	keyUnavail    = "voice.unavailable"
+	keyPress      = "voice.press."
+	keyDigit      = "digit."
+)
+
+// Timing of the phone line.
+const (
+	gatherTimeout = 6  // seconds of silence before a menu is said again
+	numberTimeout = 10 // a reference takes longer to type
+	recordMax     = 120
+	recordSilence = 5
+	// repeats is how many times a question is said again after silence; then goodbye.
+	repeats = 2
+)
+
+// Languages the phone line can speak by text-to-speech; Kurdish is spoken from recordings,
+// else in Arabic.
+const (
+	langAR = "ar"
+	langEN = "en"
+)
+
+type voice struct {
+	c *Channel
+}
+
+func newVoice(c *Channel) *voice { return &voice{c: c} }
+
+// ServeVoice answers one step of a call. Whatever happens, the caller hears something: a
+// database failure is a spoken apology, never silence or Twilio's error tone.
+func (c *Channel) ServeVoice(w http.ResponseWriter, r *http.Request) {
+	form, err := c.form(w, r)
+	if err != nil {
+		c.fail(w, err)
+		return
+	}
+	callSid := form.Get("CallSid")
+	if callSid == "" {
+		http.Error(w, "missing CallSid", http.StatusBadRequest)
+		return
+	}
+	urn, err := channels.NewTelURN(form.Get("From"))
+	if err != nil { // a hidden or foreign-format caller ID: we cannot follow up
+		writeTwiML(w, c.voice.everyLanguage(keyHidden))
+		return
+	}
+	step, _ := strconv.Atoi(r.URL.Query().Get("n"))
+	if step < 0 {
+		step = 0
+	}
+	in := channels.Inbound{
+		Channel: channels.Voice, ExternalID: callSid + ":" + strconv.Itoa(step), URN: urn,
+		Text: strings.TrimSuffix(form.Get("Digits"), "#"), Inline: true,
+	}
+	if step == 0 {
+		in.Payload = channels.CallPayload
+	}
+	if sid := form.Get("RecordingSid"); sid != "" {
+		in.Media = []channels.Media{{Type: "recording", ID: sid, URL: form.Get("RecordingUrl")}}
+		in.Text = ""
+	}
+	res, err := c.cfg.Receiver.Receive(r.Context(), in)
+	if err != nil {
+		if errors.Is(err, channels.ErrBadInbound) {
+			c.log.Warn("call step refused", "urn", urn.Masked(), "err", err)
+		} else {
+			c.log.Error("call step not stored; apologising to the caller", "urn", urn.Masked(), "err", err)
+		}
+		writeTwiML(w, c.voice.everyLanguage(keyUnavail))
+		return
+	}
+	writeTwiML(w, c.voice.render(res.Replies, step+1))
+}
+
+// hangup closes the conversation of a call that ended.
+func (c *Channel) hangup(ctx context.Context, form url.Values) error {
+	urn, err := channels.NewTelURN(form.Get("From"))
+	if err != nil {
+		return nil // a hidden number never started a conversation
+	}
+	_, err = c.cfg.Receiver.Receive(ctx, channels.Inbound{
+		Channel: channels.Voice, ExternalID: form.Get("CallSid") + ":end", URN: urn,
+		Payload: channels.HangupPayload, Inline: true,
+	})
+	if errors.Is(err, channels.ErrBadInbound) {
+		return nil
+	}
+	return err
+}
+
+// TwiML, as much of it as the line uses.
+type (
+	twiml struct {
+		XMLName xml.Name `xml:"Response"`
+		Verbs   []any
+	}
+	say struct {
+		XMLName  xml.Name `xml:"Say"`
+		Voice    string   `xml:"voice,attr,omitempty"`
+		Language string   `xml:"language,attr,omitempty"`
+		Text     string   `xml:",chardata"`
+	}
+	play struct {
+		XMLName xml.Name `xml:"Play"`
+		URL     string   `xml:",chardata"`
+	}
+	gather struct {
+		XMLName     xml.Name `xml:"Gather"`
+		Input       string   `xml:"input,attr"`
+		Action      string   `xml:"action,attr"`
+		Method      string   `xml:"method,attr"`
+		Timeout     int      `xml:"timeout,attr"`
+		NumDigits   int      `xml:"numDigits,attr,omitempty"`
+		FinishOnKey string   `xml:"finishOnKey,attr,omitempty"`
+		Verbs       []any
+	}
+	record struct {
+		XMLName                      xml.Name `xml:"Record"`
+		Action                       string   `xml:"action,attr"`
+		Method                       string   `xml:"method,attr"`
+		MaxLength                    int      `xml:"maxLength,attr"`
+		Timeout                      int      `xml:"timeout,attr"`
+		FinishOnKey                  string   `xml:"finishOnKey,attr"`
+		PlayBeep                     bool     `xml:"playBeep,attr"`
+		RecordingStatusCallback      string   `xml:"recordingStatusCallback,attr"`
+		RecordingStatusCallbackEvent string   `xml:"recordingStatusCallbackEvent,attr"`
+	}
+	hangupVerb struct {
+		XMLName xml.Name `xml:"Hangup"`
+	}
+)
+
+func (t twiml) bytes() []byte {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	if err := xml.NewEncoder(&b).Encode(t); err != nil {
+		// Only our own structs are encoded; this cannot happen, and a caller must hear something.
+		return []byte(xml.Header + `<Response><Hangup/></Response>`)
+	}
+	return b.Bytes()
+}
+
+// render turns a turn's replies into the answer to the call step: everything said inside the
+// first gathering (a key press cuts it short), then the question again twice after silence,
+// then goodbye.
+func (v *voice) render(replies []channels.Outbound, next int) []byte {
+	if len(replies) == 0 {
+		return twiml{Verbs: []any{hangupVerb{}}}.bytes()
+	}
+	last := replies[len(replies)-1]
+	var all []any
+	for _, r := range replies {
+		all = append(all, v.message(r)...)
+	}
+	langs := languages(last)
+	action := v.c.public + VoicePath + "?n=" + strconv.Itoa(next)
+	var verbs []any
+	switch {
+	case last.Expect == "text":
+		rec := record{Action: action, Method: http.MethodPost, MaxLength: recordMax, Timeout: recordSilence,
+			FinishOnKey: "#", PlayBeep: true, RecordingStatusCallback: v.c.public + StatusPath,
+			RecordingStatusCallbackEvent: "completed"}
+		hint := v.each(langs, keyRecord)
+		verbs = append(verbs, all...)
+		verbs = append(verbs, hint...)
+		verbs = append(verbs, rec)
+		for range repeats {
+			verbs = append(verbs, v.each(langs, keyNoInput)...)
+			verbs = append(verbs, v.message(last)...)
+			verbs = append(verbs, hint...)
+			verbs = append(verbs, rec)
+		}
+	case len(last.Choices) > 0 || last.Expect != "":
+		g := gather{Input: "dtmf", Action: action, Method: http.MethodPost, Timeout: gatherTimeout, NumDigits: 1}
+		var hint []any
+		if len(last.Choices) == 0 { // a number to type: a reference
+			g.NumDigits, g.FinishOnKey, g.Timeout = 0, "#", numberTimeout
+			hint = v.each(langs, keyTypeNumber)
+		}
+		first := g
+		first.Verbs = append(append([]any{}, all...), hint...)
+		verbs = append(verbs, first)
+		for range repeats {
+			again := g
+			again.Verbs = append(v.each(langs, keyNoInput), v.message(last)...)
+			again.Verbs = append(again.Verbs, hint...)
+			verbs = append(verbs, again)
+		}
+	default: // nothing more to ask
+		return twiml{Verbs: append(all, hangupVerb{})}.bytes()
+	}
+	verbs = append(verbs, v.each(langs, keyGoodbye)...)
+	verbs = append(verbs, hangupVerb{})
+	return twiml{Verbs: verbs}.bytes()
+}
+
+// languages are the languages a message is in: one, or several for the language menu, where
+// the line's own words are said in each.
+func languages(m channels.Outbound) []string {
+	var langs []string
+	add := func(l string) {
+		if l != "" && !contains(langs, l) {
+			langs = append(langs, l)
+		}
+	}
+	add(m.Language)
+	for _, c := range m.Choices {
+		add(c.Language)
+	}
+	return langs
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// message is what one reply says: its texts, then each option followed by the key to press.
+func (v *voice) message(m channels.Outbound) []any {
+	var verbs []any
+	for _, p := range m.Parts {
+		if p.Digits != "" {
+			verbs = append(verbs, v.digits(firstNonEmpty(p.Language, m.Language), p.Digits)...)
+			continue
+		}
+		verbs = append(verbs, v.prompt(firstNonEmpty(p.Language, m.Language), p.Key, p.Text, p.Alt)...)
+	}
+	for _, c := range m.Choices {
+		lang := firstNonEmpty(c.Language, m.Language)
+		verbs = append(verbs, v.prompt(lang, c.Key, c.Label, c.Alt)...)
+		press := keyPress + c.Number
+		verbs = append(verbs, v.prompt(lang, press, v.c.text(lang, press), v.c.text(langAR, press))...)
+	}
+	return withoutRepeats(verbs)
+}
+
+// prompt says one text: its recording in the language; else, for Arabic and English, by
+// text-to-speech; else (Kurdish) the Arabic recording or the Arabic text spoken.
+func (v *voice) prompt(lang, key, text, alt string) []any {
+	if key != "" {
+		if path, ok := v.c.cfg.Prompts.Recorded(lang, key); ok {
+			return []any{play{URL: v.c.public + path}}
+		}
+	}
+	switch lang {
+	case langAR, langEN:
+		return []any{v.say(lang, text)}
+	}
+	if key != "" {
+		if path, ok := v.c.cfg.Prompts.Recorded(langAR, key); ok {
+			return []any{play{URL: v.c.public + path}}
+		}
+	}
+	if alt == "" && key != "" {
+		alt = v.c.text(langAR, key)
+	}
+	return []any{v.say(langAR, firstNonEmpty(alt, text))}
+}
+
+// digits reads a number one digit at a time: recorded digits when all are, else spoken.
+func (v *voice) digits(lang, digits string) []any {
+	var plays []any
+	for _, d := range digits {
+		path, ok := v.c.cfg.Prompts.Recorded(lang, keyDigit+string(d))
+		if !ok && lang != langAR && lang != langEN {
+			path, ok = v.c.cfg.Prompts.Recorded(langAR, keyDigit+string(d))
+		}
+		if !ok {
+			plays = nil
+			break
+		}
+		plays = append(plays, play{URL: v.c.public + path})
+	}
+	if plays != nil {
+		return plays
+	}
+	if lang != langEN {
+		lang = langAR
+	}
+	spoken := strings.Join(strings.Split(digits, ""), ", ")
+	return []any{v.say(lang, spoken)}
+}
+
+func (v *voice) say(lang, text string) say {
+	voiceName := v.c.cfg.VoiceAR
+	if lang == langEN {
+		voiceName = v.c.cfg.VoiceEN
+	}
+	return say{Voice: voiceName, Language: voiceLanguage(voiceName, lang), Text: text}
+}
+
+// voiceLanguage is the language attribute for a voice: Google voices carry it in their name
+// (Google.ar-XA-Standard-A); Amazon Polly's Arabic voices speak "arb".
+func voiceLanguage(voiceName, lang string) string {
+	if name, ok := strings.CutPrefix(voiceName, "Google."); ok {
+		parts := strings.SplitN(name, "-", 3)
+		if len(parts) >= 2 {
+			return parts[0] + "-" + parts[1]
+		}
+	}
+	if lang == langAR {
+		if strings.HasPrefix(voiceName, "Polly.") {
+			return "arb"
+		}
+		return "ar-XA"
+	}
+	return "en-GB"
+}
+
+// each says the line's own words in each language given.
+func (v *voice) each(langs []string, key string) []any {
+	var verbs []any
+	for _, l := range langs {
+		verbs = append(verbs, v.prompt(l, key, v.c.text(l, key), "")...)
+	}
+	return withoutRepeats(verbs)
+}
+
+// everyLanguage is a last word in all four languages, then the call ends.
+func (v *voice) everyLanguage(key string) []byte {
+	verbs := v.each([]string{langAR, "ckb", "badini", langEN}, key)
+	return twiml{Verbs: append(verbs, hangupVerb{})}.bytes()
+}
+
+func (c *Channel) text(lang, key string) string {
+	if c.cfg.Prompts == nil {
+		return ""
+	}
+	return c.cfg.Prompts.Text(lang, key)
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// withoutRepeats drops a spoken text already spoken in the same list: a Kurdish text without
+// a recording is said in Arabic, and the language menu would say the Arabic question three
+// times.
+func withoutRepeats(verbs []any) []any {
+	out := verbs[:0]
+	seen := map[say]bool{}
+	for _, v := range verbs {
+		if s, ok := v.(say); ok {
+			if seen[s] {
+				continue
+			}
+			seen[s] = true
+		}
+		out = append(out, v)
+	}
+	return out
+}

@@ -1,0 +1,112 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/sawt/sawt/channels"
+	"github.com/sawt/sawt/store"
+)
+
+// Delivered applies a provider's delivery report to the reply it is about.
+func (g *Gateway) Delivered(ctx context.Context, r channels.DeliveryReport) error {
+	err := store.UpdateDelivery(ctx, g.pool, r.ProviderID, r.Status, r.ErrorCode, g.now())
+	if errors.Is(err, store.ErrUnknownProviderID) {
+		return fmt.Errorf("%w: %s", channels.ErrUnknownMessage, r.ProviderID)
+	}
+	return err
+}
+
+// RecordingReady notes a finished recording and queues its fetch, in one transaction.
+func (g *Gateway) RecordingReady(ctx context.Context, r channels.RecordingReady) error {
+	if r.ProviderID == "" {
+		return fmt.Errorf("%w: recording without an ID", ErrBadInbound)
+	}
+	return pgx.BeginFunc(ctx, g.pool, func(tx pgx.Tx) error {
+		if err := store.RecordingReady(ctx, tx, r.ProviderID, r.CallID, r.URL, r.DurationSeconds, g.now()); err != nil {
+			return err
+		}
+		_, err := g.river.InsertTx(ctx, tx, FetchRecordingArgs{ProviderID: r.ProviderID}, nil)
+		return err
+	})
+}
+
+// FetchRecordingArgs is the job that brings a recording home and deletes it at the provider.
+type FetchRecordingArgs struct {
+	ProviderID string `json:"provider_id"`
+}
+
+// Kind names the job for River.
+func (FetchRecordingArgs) Kind() string { return "fetch_recording" }
+
+// InsertOpts makes one job per recording, however often the provider reports it.
+func (FetchRecordingArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 20, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// RecordingFetcher is the provider side of keeping recordings.
+type RecordingFetcher interface {
+	FetchRecording(ctx context.Context, providerID string) (audio []byte, contentType string, err error)
+	DeleteRecording(ctx context.Context, providerID string) error
+}
+
+// FetchRecordingWorker keeps a recording's audio in the database, then deletes it at the
+// provider. Each half is recorded as it is done, so a retry repeats only what is missing.
+type FetchRecordingWorker struct {
+	river.WorkerDefaults[FetchRecordingArgs]
+	Pool    *pgxpool.Pool
+	Fetcher RecordingFetcher
+	Now     func() time.Time
+	Logger  *slog.Logger
+}
+
+// Work fetches, stores, deletes.
+func (w *FetchRecordingWorker) Work(ctx context.Context, job *river.Job[FetchRecordingArgs]) error {
+	now := w.Now
+	if now == nil {
+		now = time.Now
+	}
+	log := w.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if w.Fetcher == nil {
+		return river.JobSnooze(channelOffSnooze)
+	}
+	id := job.Args.ProviderID
+	rec, err := store.RecordingByProviderID(ctx, w.Pool, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rec.FetchedAt == nil {
+		audio, contentType, err := w.Fetcher.FetchRecording(ctx, id)
+		if errors.Is(err, channels.ErrMediaGone) {
+			log.Error("recording gone at the provider before we kept it", "recording", id)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := store.StoreRecordingAudio(ctx, w.Pool, id, contentType, audio, now()); err != nil {
+			return err
+		}
+	}
+	if rec.DeletedAt == nil {
+		if err := w.Fetcher.DeleteRecording(ctx, id); err != nil {
+			return err
+		}
+		if err := store.RecordingDeletedAtProvider(ctx, w.Pool, id, now()); err != nil {
+			return err
+		}
+	}
+	return nil
+}

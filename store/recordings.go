@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Recording is a phone recording as kept: its provider ID, where it is until fetched, and
+// once fetched its audio.
+type Recording struct {
+	ID              int64
+	ProviderID      string
+	CallID          string
+	ContactID       *int64
+	CaseID          *int64
+	URL             string
+	DurationSeconds int
+	ContentType     string
+	Audio           []byte
+	FetchedAt       *time.Time
+	DeletedAt       *time.Time // at the provider
+	CreatedAt       time.Time
+}
+
+// LinkRecordings ties recordings a person made to the case they made them for. Each may
+// arrive before or after its fetch: whichever comes first creates the row.
+func LinkRecordings(ctx context.Context, db DB, caseID, contactID int64, providerIDs []string, at time.Time) error {
+	if len(providerIDs) == 0 {
+		return nil
+	}
+	_, err := db.Exec(ctx, `
+		INSERT INTO recordings (provider_id, contact_id, case_id, created_at)
+		SELECT p, $2, $3, $4 FROM unnest($1::text[]) AS p
+		ON CONFLICT (provider_id) DO UPDATE SET case_id = EXCLUDED.case_id,
+		    contact_id = coalesce(recordings.contact_id, EXCLUDED.contact_id)`,
+		providerIDs, contactID, caseID, at)
+	return err
+}
+
+// RecordingReady notes that the provider has a finished recording to fetch.
+func RecordingReady(ctx context.Context, db DB, providerID, callID, url string, duration int, at time.Time) error {
+	_, err := db.Exec(ctx, `
+		INSERT INTO recordings (provider_id, call_id, url, duration_seconds, created_at)
+		VALUES ($1, nullif($2, ''), nullif($3, ''), $4, $5)
+		ON CONFLICT (provider_id) DO UPDATE SET call_id = coalesce(recordings.call_id, EXCLUDED.call_id),
+		    url = coalesce(EXCLUDED.url, recordings.url), duration_seconds = EXCLUDED.duration_seconds`,
+		providerID, callID, url, duration, at)
+	return err
+}
+
+// StoreRecordingAudio keeps a fetched recording's audio.
+func StoreRecordingAudio(ctx context.Context, db DB, providerID, contentType string, audio []byte, at time.Time) error {
+	_, err := db.Exec(ctx, `
+		UPDATE recordings SET audio = $2, content_type = $3, fetched_at = $4 WHERE provider_id = $1`,
+		providerID, audio, contentType, at)
+	return err
+}
+
+// RecordingDeletedAtProvider notes that the provider no longer holds the recording.
+func RecordingDeletedAtProvider(ctx context.Context, db DB, providerID string, at time.Time) error {
+	_, err := db.Exec(ctx, `UPDATE recordings SET deleted_at_provider = $2 WHERE provider_id = $1`, providerID, at)
+	return err
+}
+
+const recordingColumns = `id, provider_id, coalesce(call_id, ''), contact_id, case_id, coalesce(url, ''),
+	coalesce(duration_seconds, 0), coalesce(content_type, ''), audio, fetched_at, deleted_at_provider, created_at`
+
+func scanRecording(row pgx.Row) (Recording, error) {
+	var r Recording
+	err := row.Scan(&r.ID, &r.ProviderID, &r.CallID, &r.ContactID, &r.CaseID, &r.URL, &r.DurationSeconds,
+		&r.ContentType, &r.Audio, &r.FetchedAt, &r.DeletedAt, &r.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	return r, err
+}
+
+// RecordingByProviderID finds one recording, with its audio.
+func RecordingByProviderID(ctx context.Context, db DB, providerID string) (Recording, error) {
+	return scanRecording(db.QueryRow(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE provider_id = $1`, providerID))
+}
+
+// RecordingsOfCase lists a case's recordings, oldest first, with their audio.
+func RecordingsOfCase(ctx context.Context, db DB, caseID int64) ([]Recording, error) {
+	rows, err := db.Query(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE case_id = $1 ORDER BY id`, caseID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Recording, error) { return scanRecording(row) })
+}
