@@ -867,10 +867,14 @@ func hasWords(text string) bool {
 	return false
 }
 
-// when evaluates a part's condition: "var=value", "var!=value" or "" (always).
+// when evaluates a condition: "var=value", "var!=value", several of them joined by commas
+// (all must hold), or "" (always).
 func (r *run) when(cond string) bool {
 	if cond == "" {
 		return true
+	}
+	if first, rest, ok := strings.Cut(cond, ","); ok {
+		return r.when(first) && r.when(rest)
 	}
 	if name, want, ok := strings.Cut(cond, "!="); ok {
 		return r.value(name) != strings.TrimSpace(want)

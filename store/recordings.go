@@ -33,7 +33,7 @@ func LinkRecordings(ctx context.Context, db DB, caseID, contactID int64, provide
 	}
 	_, err := db.Exec(ctx, `
 		INSERT INTO recordings (provider_id, contact_id, case_id, created_at)
-		SELECT p, $2, $3, $4 FROM unnest($1::text[]) AS p
+		SELECT DISTINCT p, $2::bigint, $3::bigint, $4::timestamptz FROM unnest($1::text[]) AS p
 		ON CONFLICT (provider_id) DO UPDATE SET case_id = EXCLUDED.case_id,
 		    contact_id = coalesce(recordings.contact_id, EXCLUDED.contact_id)`,
 		providerIDs, contactID, caseID, at)

@@ -17,6 +17,8 @@
 //	> {press:PAYLOAD}            (a button pressed)
 //	> {audio} caption            (a voice note, {photo} or {document}, with an optional caption)
 //	> {phone:9647701234567}      (a phone number shared as the person's own)
+//	> {call}                     (a phone call starts; voice)
+//	> {hangup}                   (the caller hangs up; voice)
 //	~ 31m                        (the clock moves on)
 //	reply lines …
 //	=== cases                    (written by the runner)
@@ -156,6 +158,10 @@ func Inbound(input, lastRef string) channels.Inbound {
 				in.Payload, input = value, rest
 			case "phone":
 				in.SharedPhone, input = value, rest
+			case "call":
+				in.Payload, input = channels.CallPayload, rest
+			case "hangup":
+				in.Payload, input = channels.HangupPayload, rest
 			case "audio", "photo", "document":
 				in.Media, input = []channels.Media{{Type: kind, ID: "file-" + kind}}, rest
 			}
@@ -187,7 +193,8 @@ func FormatCases(ctx context.Context, db store.DB, b *strings.Builder) error {
 	rows, err := db.Query(ctx, `
 		SELECT reference, category, priority, status, channel, coalesce(language, ''), coalesce(governorate, ''),
 		       coalesce(site, ''), consent_contact, consent_share, char_length(description), left(description, 60),
-		       resolve_due_at - created_at
+		       resolve_due_at - created_at, call_back, incomplete,
+		       (SELECT count(*) FROM recordings r WHERE r.case_id = cases.id)
 		FROM cases ORDER BY id`)
 	if err != nil {
 		return err
@@ -197,13 +204,25 @@ func FormatCases(ctx context.Context, db store.DB, b *strings.Builder) error {
 	for rows.Next() {
 		var ref, cat, prio, status, ch, lang, gov, site, desc string
 		var cc, cs bool
-		var n int
+		var n, recordings int
 		var resolveIn time.Duration
-		if err := rows.Scan(&ref, &cat, &prio, &status, &ch, &lang, &gov, &site, &cc, &cs, &n, &desc, &resolveIn); err != nil {
+		var callBack, incomplete bool
+		if err := rows.Scan(&ref, &cat, &prio, &status, &ch, &lang, &gov, &site, &cc, &cs, &n, &desc, &resolveIn,
+			&callBack, &incomplete, &recordings); err != nil {
 			return err
 		}
-		fmt.Fprintf(b, "%s %s priority=%s status=%s channel=%s language=%s governorate=%s site=%q contact=%t share=%t resolve_in=%s description(%d)=%q\n",
+		fmt.Fprintf(b, "%s %s priority=%s status=%s channel=%s language=%s governorate=%s site=%q contact=%t share=%t resolve_in=%s description(%d)=%q",
 			ref, cat, prio, status, ch, lang, gov, site, cc, cs, resolveIn, n, desc)
+		if callBack {
+			b.WriteString(" call-back")
+		}
+		if incomplete {
+			b.WriteString(" incomplete")
+		}
+		if recordings > 0 {
+			fmt.Fprintf(b, " recordings=%d", recordings)
+		}
+		b.WriteString("\n")
 	}
 	return rows.Err()
 }
