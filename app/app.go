@@ -157,6 +157,8 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 			Pool: pool, Senders: senders, Now: cfg.Now, Metrics: metrics, Logger: log,
 		})
 		river.AddWorker(workers, fetchRecordings)
+		river.AddWorker(workers, &gateway.PurgeRecordingsWorker{Pool: pool, Now: cfg.Now, Logger: log})
+		riverCfg.PeriodicJobs = []*river.PeriodicJob{gateway.PurgeRecordingsPeriodic()}
 		riverCfg.Workers = workers
 		riverCfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault:  {MaxWorkers: 10},

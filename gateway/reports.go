@@ -110,3 +110,45 @@ func (w *FetchRecordingWorker) Work(ctx context.Context, job *river.Job[FetchRec
 	}
 	return nil
 }
+
+// orphanGrace is how long a recording may wait for the case it was made for: a call lasts
+// minutes, and its case opens when it ends.
+const orphanGrace = 6 * time.Hour
+
+// PurgeRecordingsArgs is the periodic job that deletes recordings no case was made from (a
+// caller who hung up before agreeing to anything): what they said is not kept.
+type PurgeRecordingsArgs struct{}
+
+// Kind names the job for River.
+func (PurgeRecordingsArgs) Kind() string { return "purge_recordings" }
+
+// PurgeRecordingsWorker deletes orphaned recordings once they are gone from the provider too.
+type PurgeRecordingsWorker struct {
+	river.WorkerDefaults[PurgeRecordingsArgs]
+	Pool   *pgxpool.Pool
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Work deletes them.
+func (w *PurgeRecordingsWorker) Work(ctx context.Context, _ *river.Job[PurgeRecordingsArgs]) error {
+	now := w.Now
+	if now == nil {
+		now = time.Now
+	}
+	n, err := store.PurgeOrphanRecordings(ctx, w.Pool, now().Add(-orphanGrace))
+	if err != nil {
+		return err
+	}
+	if n > 0 && w.Logger != nil {
+		w.Logger.Info("recordings without a case deleted", "count", n)
+	}
+	return nil
+}
+
+// PurgeRecordingsPeriodic runs the purge every hour, and once at start.
+func PurgeRecordingsPeriodic() *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+		func() (river.JobArgs, *river.InsertOpts) { return PurgeRecordingsArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true})
+}

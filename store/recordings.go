@@ -91,3 +91,12 @@ func RecordingsOfCase(ctx context.Context, db DB, caseID int64) ([]Recording, er
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Recording, error) { return scanRecording(row) })
 }
+
+// PurgeOrphanRecordings deletes recordings made before cutoff that belong to no case and that
+// the provider no longer holds (or never had fetched: nothing to keep then either).
+func PurgeOrphanRecordings(ctx context.Context, db DB, cutoff time.Time) (int64, error) {
+	tag, err := db.Exec(ctx, `
+		DELETE FROM recordings WHERE case_id IS NULL AND created_at < $1
+		AND (deleted_at_provider IS NOT NULL OR fetched_at IS NULL AND url IS NULL)`, cutoff)
+	return tag.RowsAffected(), err
+}
