@@ -73,6 +73,12 @@ func Split(text string, maxSegments int) []string {
 	fits := func(s string) bool { n, _ := Segments(s); return n <= maxSegments }
 	var out []string
 	cur := ""
+	flush := func() { // a part of blank lines alone would be an empty SMS
+		if strings.TrimSpace(cur) != "" {
+			out = append(out, cur)
+		}
+		cur = ""
+	}
 	add := func(piece, sep string) {
 		switch {
 		case cur == "":
@@ -80,7 +86,7 @@ func Split(text string, maxSegments int) []string {
 		case fits(cur + sep + piece):
 			cur += sep + piece
 		default:
-			out = append(out, cur)
+			flush()
 			cur = piece
 		}
 	}
@@ -100,18 +106,13 @@ func Split(text string, maxSegments int) []string {
 					_, size := utf8.DecodeLastRuneInString(word[:cut])
 					cut -= size
 				}
-				if cur != "" {
-					out = append(out, cur)
-					cur = ""
-				}
+				flush()
 				out = append(out, word[:cut])
 				word = word[cut:]
 			}
 			add(word, sep)
 		}
 	}
-	if cur != "" {
-		out = append(out, cur)
-	}
+	flush()
 	return out
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sawt/sawt/channels"
 	"github.com/twilio/twilio-go/client"
 	api "github.com/twilio/twilio-go/rest/api/v2010"
+	"golang.org/x/time/rate"
 )
 
 // Twilio's own opt-out and opt-in keywords: Twilio acts on them itself (it stops delivering
@@ -95,10 +96,20 @@ func (c *Channel) Send(ctx context.Context, msg channels.Outbound) (channels.Sen
 		return channels.SendResult{}, channels.Permanent("urn", fmt.Errorf("cannot send an SMS to %s", msg.URN.Masked()))
 	}
 	var res channels.SendResult
-	for _, body := range Split(msg.Text, c.cfg.MaxSegments) {
-		if err := c.wait(ctx); err != nil {
-			if len(res.ProviderIDs) > 0 { // some parts went: report them, retry is on the rest
-				c.log.Warn("long SMS cut short by the rate limit; later parts will be sent again", "urn", msg.URN.Masked())
+	parts := Split(msg.Text, c.cfg.MaxSegments)
+	// The slots of every part are taken at once: a message held back by the rate is held back
+	// whole, since a retry sends it again from its first part.
+	slots, err := c.reserve(len(parts))
+	if err != nil {
+		return res, err
+	}
+	for i, body := range parts {
+		if err := c.wait(ctx, slots[i]); err != nil {
+			for j := len(slots) - 1; j >= i; j-- { // the latest first, so that each gives its slot back
+				slots[j].Cancel()
+			}
+			if len(res.ProviderIDs) > 0 {
+				c.log.Warn("long SMS cut short; it will be sent again whole", "urn", msg.URN.Masked())
 			}
 			return res, err
 		}
@@ -125,16 +136,30 @@ func (c *Channel) Send(ctx context.Context, msg channels.Outbound) (channels.Sen
 	return res, nil
 }
 
-// wait takes a slot of the sender's rate, or gives the message back for later when the wait
-// would be long (a broadcast queued behind).
-func (c *Channel) wait(ctx context.Context) error {
+// reserve takes a slot of the sender's rate for each of n parts, or none and gives the message
+// back for later when its first part would wait long (a broadcast queued behind). The wait
+// between a message's own parts does not count.
+func (c *Channel) reserve(n int) ([]*rate.Reservation, error) {
 	now := time.Now()
-	rsv := c.limiter.ReserveN(now, 1)
-	delay := rsv.DelayFrom(now)
-	if delay > c.cfg.MaxWait {
-		rsv.CancelAt(now)
-		return &channels.SendError{Retryable: true, RetryAfter: delay, Code: "rate", Err: errors.New("held back to keep within the SMS rate")}
+	slots := make([]*rate.Reservation, n)
+	for i := range slots {
+		slots[i] = c.limiter.ReserveN(now, 1)
 	}
+	if n == 0 {
+		return slots, nil
+	}
+	if delay := slots[0].DelayFrom(now); delay > c.cfg.MaxWait {
+		for i := n - 1; i >= 0; i-- {
+			slots[i].CancelAt(now)
+		}
+		return nil, &channels.SendError{Retryable: true, RetryAfter: delay, Code: "rate", Err: errors.New("held back to keep within the SMS rate")}
+	}
+	return slots, nil
+}
+
+// wait waits for a reserved slot.
+func (c *Channel) wait(ctx context.Context, rsv *rate.Reservation) error {
+	delay := rsv.Delay()
 	if delay <= 0 {
 		return nil
 	}
@@ -144,7 +169,6 @@ func (c *Channel) wait(ctx context.Context) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		rsv.Cancel()
 		return channels.Retryable(ctx.Err())
 	}
 }

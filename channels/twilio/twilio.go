@@ -52,8 +52,8 @@ type Prompts interface {
 	Text(lang, key string) string
 }
 
-// Config assembles a Channel. AccountSID, AuthToken, PublicURL, Receiver and Reports are
-// required; From too for sending SMS.
+// Config assembles a Channel. AccountSID, AuthToken, PublicURL, Receiver, Reports and Prompts
+// are required; From too for sending SMS.
 type Config struct {
 	AccountSID, AuthToken string
 	// From is the sender: a phone number, or a messaging service SID (MG…).
@@ -97,8 +97,8 @@ func New(cfg Config) (*Channel, error) {
 		return nil, errors.New("twilio: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required")
 	case cfg.PublicURL == "":
 		return nil, errors.New("twilio: SAWT_PUBLIC_URL is required: Twilio signs its requests with the URL it calls")
-	case cfg.Receiver == nil || cfg.Reports == nil:
-		return nil, errors.New("twilio: Receiver and Reports are required")
+	case cfg.Receiver == nil || cfg.Reports == nil || cfg.Prompts == nil:
+		return nil, errors.New("twilio: Receiver, Reports and Prompts are required")
 	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL

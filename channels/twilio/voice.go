@@ -65,7 +65,7 @@ func (c *Channel) ServeVoice(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing CallSid", http.StatusBadRequest)
 		return
 	}
-	urn, err := channels.NewTelURN(form.Get("From"))
+	urn, err := callerURN(form.Get("From"))
 	if err != nil { // a hidden or foreign-format caller ID: we cannot follow up
 		writeTwiML(w, c.voice.everyLanguage(keyHidden))
 		return
@@ -98,9 +98,24 @@ func (c *Channel) ServeVoice(w http.ResponseWriter, r *http.Request) {
 	writeTwiML(w, c.voice.render(res.Replies, step+1))
 }
 
+// hiddenCallers are what Twilio gives as From when the caller ID is withheld: ANONYMOUS,
+// RESTRICTED, UNAVAILABLE, BLOCKED and UNKNOWN spelt on a keypad. Some look like real numbers;
+// taken as one, every hidden caller would share one contact and one conversation.
+var hiddenCallers = map[string]bool{
+	"+266696687": true, "+7378742833": true, "+86282452253": true, "+2562533": true, "+8656696": true,
+}
+
+// callerURN is the caller's number, or an error when it is hidden or not a phone number.
+func callerURN(from string) (channels.URN, error) {
+	if hiddenCallers[strings.TrimSpace(from)] {
+		return "", errors.New("caller ID withheld")
+	}
+	return channels.NewTelURN(from)
+}
+
 // hangup closes the conversation of a call that ended.
 func (c *Channel) hangup(ctx context.Context, form url.Values) error {
-	urn, err := channels.NewTelURN(form.Get("From"))
+	urn, err := callerURN(form.Get("From"))
 	if err != nil {
 		return nil // a hidden number never started a conversation
 	}
