@@ -2,7 +2,6 @@ package twilio
 
 import (
 	"strings"
-	"unicode/utf8"
 )
 
 // SMS segment sizes: GSM-7 text fits 160 characters in one message, 153 in each part of a
@@ -101,11 +100,7 @@ func Split(text string, maxSegments int) []string {
 				sep = "\n"
 			}
 			for !fits(word) { // a word longer than a message: cut it
-				cut := len(word)
-				for !fits(word[:cut]) {
-					_, size := utf8.DecodeLastRuneInString(word[:cut])
-					cut -= size
-				}
+				cut := longestFitting(word, fits)
 				flush()
 				out = append(out, word[:cut])
 				word = word[cut:]
@@ -115,4 +110,26 @@ func Split(text string, maxSegments int) []string {
 	}
 	flush()
 	return out
+}
+
+// longestFitting is the length in bytes of the longest prefix of word, cut between runes, that
+// fits (at least one rune): a binary search, since counting segments is linear.
+func longestFitting(word string, fits func(string) bool) int {
+	bounds := make([]int, 0, len(word))
+	for i := range word {
+		if i > 0 {
+			bounds = append(bounds, i)
+		}
+	}
+	bounds = append(bounds, len(word))
+	lo, hi := 0, len(bounds)-1 // bounds[lo] always kept: one rune fits any message
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if fits(word[:bounds[mid]]) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return bounds[lo]
 }
