@@ -193,7 +193,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if cfg.TwilioSID != "" {
 		a.Twilio, err = twilio.New(twilio.Config{
 			AccountSID: cfg.TwilioSID, AuthToken: cfg.TwilioToken, From: cfg.TwilioFrom, APIURL: cfg.TwilioAPIURL,
-			PublicURL: cfg.PublicURL, Receiver: a.Gateway, Reports: a.Gateway, Prompts: voicePrompts{prompts, texts},
+			PublicURL: cfg.PublicURL, Receiver: a.Gateway, Reports: a.Gateway, Prompts: prompts,
 			SMSRate: cfg.TwilioSMSRate, MaxSegments: cfg.TwilioMaxSegments,
 			VoiceAR: cfg.TwilioVoiceAR, VoiceEN: cfg.TwilioVoiceEN,
 			Logger: log.With("channel", "twilio"),
@@ -207,20 +207,6 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		fetchRecordings.Fetcher = a.Twilio
 	}
 	return a, nil
-}
-
-// voicePrompts gives the phone line its recordings and texts.
-type voicePrompts struct {
-	*locales.Prompts
-	texts *locales.Catalog
-}
-
-func (p voicePrompts) Text(lang, key string) string {
-	text, err := p.texts.Text(lang, key, nil, nil)
-	if err != nil {
-		return ""
-	}
-	return text
 }
 
 // everyLanguage is a text in all four languages, one line each, for messages sent before

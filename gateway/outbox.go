@@ -48,14 +48,7 @@ type SendWorker struct {
 // Work sends every reply of the job that is still queued. A reply already sent (a retried job)
 // is skipped, so a crash between sending and recording repeats at most that one message.
 func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
-	now := w.Now
-	if now == nil {
-		now = time.Now
-	}
-	log := w.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	now, log := defaults(w.Now, w.Logger)
 	for _, id := range job.Args.MessageIDs {
 		msg, status, err := store.OutboundMessage(ctx, w.Pool, id)
 		if errors.Is(err, store.ErrNotFound) {
@@ -128,4 +121,15 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		}
 	}
 	return nil
+}
+
+// defaults fills a worker's unset clock and logger.
+func defaults(now func() time.Time, log *slog.Logger) (func() time.Time, *slog.Logger) {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return now, log
 }

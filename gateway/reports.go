@@ -68,14 +68,7 @@ type FetchRecordingWorker struct {
 
 // Work fetches, stores, deletes.
 func (w *FetchRecordingWorker) Work(ctx context.Context, job *river.Job[FetchRecordingArgs]) error {
-	now := w.Now
-	if now == nil {
-		now = time.Now
-	}
-	log := w.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	now, log := defaults(w.Now, w.Logger)
 	if w.Fetcher == nil {
 		return river.JobSnooze(channelOffSnooze)
 	}
@@ -132,16 +125,13 @@ type PurgeRecordingsWorker struct {
 
 // Work deletes them.
 func (w *PurgeRecordingsWorker) Work(ctx context.Context, _ *river.Job[PurgeRecordingsArgs]) error {
-	now := w.Now
-	if now == nil {
-		now = time.Now
-	}
+	now, log := defaults(w.Now, w.Logger)
 	n, err := store.PurgeOrphanRecordings(ctx, w.Pool, now().Add(-orphanGrace))
 	if err != nil {
 		return err
 	}
-	if n > 0 && w.Logger != nil {
-		w.Logger.Info("recordings without a case deleted", "count", n)
+	if n > 0 {
+		log.Info("recordings without a case deleted", "count", n)
 	}
 	return nil
 }

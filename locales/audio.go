@@ -390,3 +390,13 @@ func (p *Prompts) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("ETag", rec.etag)
 	http.ServeContent(w, r, rec.name, rec.modTime, bytes.NewReader(rec.data))
 }
+
+// Text is key's text in lang (by the fallback chain), or "" when no language has it: what the
+// phone line speaks where there is no recording.
+func (p *Prompts) Text(lang, key string) string {
+	text, err := p.texts.Text(lang, key, nil, nil)
+	if err != nil {
+		return ""
+	}
+	return text
+}

@@ -301,7 +301,7 @@ func channelFor(t *testing.T, e *env, edit func(*twilio.Config)) *twilio.Channel
 	t.Helper()
 	cfg := twilio.Config{
 		AccountSID: accountSID, AuthToken: authToken, From: fromNumber, APIURL: e.api.URL, PublicURL: publicURL,
-		Receiver: e.app.Gateway, Reports: e.app.Gateway, Prompts: voicePrompts{e.app.Prompts, e.app.Texts},
+		Receiver: e.app.Gateway, Reports: e.app.Gateway, Prompts: e.app.Prompts,
 	}
 	edit(&cfg)
 	ch, err := twilio.New(cfg)

@@ -23,7 +23,6 @@ import (
 	"github.com/sawt/sawt/app"
 	"github.com/sawt/sawt/channels/channeltest"
 	"github.com/sawt/sawt/channels/twilio"
-	"github.com/sawt/sawt/locales"
 	"github.com/sawt/sawt/store/pgtest"
 )
 
@@ -441,24 +440,10 @@ func TestRefusedRequests(t *testing.T) {
 	}
 }
 
-// voicePrompts gives a channel made directly the app's recordings and texts, as the app does.
-type voicePrompts struct {
-	*locales.Prompts
-	texts *locales.Catalog
-}
-
-func (p voicePrompts) Text(lang, key string) string {
-	text, err := p.texts.Text(lang, key, nil, nil)
-	if err != nil {
-		return ""
-	}
-	return text
-}
-
 func TestNewChecksConfig(t *testing.T) {
 	e := newEnv(t, nil)
 	base := twilio.Config{AccountSID: accountSID, AuthToken: authToken, PublicURL: publicURL,
-		Receiver: e.app.Gateway, Reports: e.app.Gateway, Prompts: voicePrompts{e.app.Prompts, e.app.Texts}}
+		Receiver: e.app.Gateway, Reports: e.app.Gateway, Prompts: e.app.Prompts}
 	for _, tc := range []struct {
 		name string
 		edit func(*twilio.Config)
