@@ -73,14 +73,14 @@ func (w *FetchRecordingWorker) Work(ctx context.Context, job *river.Job[FetchRec
 		return river.JobSnooze(channelOffSnooze)
 	}
 	id := job.Args.ProviderID
-	rec, err := store.RecordingByProviderID(ctx, w.Pool, id)
+	fetched, deleted, err := store.RecordingProgress(ctx, w.Pool, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if rec.FetchedAt == nil {
+	if !fetched {
 		audio, contentType, err := w.Fetcher.FetchRecording(ctx, id)
 		if errors.Is(err, channels.ErrMediaGone) {
 			log.Error("recording gone at the provider before we kept it", "recording", id)
@@ -93,7 +93,7 @@ func (w *FetchRecordingWorker) Work(ctx context.Context, job *river.Job[FetchRec
 			return err
 		}
 	}
-	if rec.DeletedAt == nil {
+	if !deleted {
 		if err := w.Fetcher.DeleteRecording(ctx, id); err != nil {
 			return err
 		}

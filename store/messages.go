@@ -122,19 +122,21 @@ const statusRank = `CASE %s WHEN 'queued' THEN 1 WHEN 'sent' THEN 2 WHEN 'delive
 // ErrUnknownProviderID says a delivery report names a message we never sent (or no longer keep).
 var ErrUnknownProviderID = errors.New("no message with this provider ID")
 
+// updateDelivery is UpdateDelivery's statement, written once.
+var updateDelivery = fmt.Sprintf(`
+	WITH p AS (
+		UPDATE provider_messages SET status = $2, error_code = coalesce(nullif($3, ''), error_code), updated_at = $4
+		WHERE provider_id = $1 RETURNING message_id)
+	UPDATE messages m SET
+		status     = CASE WHEN %s > %s THEN $2 ELSE m.status END,
+		error_code = coalesce(nullif($3, ''), m.error_code),
+		updated_at = $4
+	FROM p WHERE m.id = p.message_id`, fmt.Sprintf(statusRank, "$2::text"), fmt.Sprintf(statusRank, "m.status"))
+
 // UpdateDelivery applies a provider's delivery report for one of its messages to the reply it
 // was part of, keeping the furthest state reached and the error code of a failure.
 func UpdateDelivery(ctx context.Context, db DB, providerID string, status channels.Status, errorCode string, at time.Time) error {
-	tag, err := db.Exec(ctx, fmt.Sprintf(`
-		WITH p AS (
-			UPDATE provider_messages SET status = $2, error_code = coalesce(nullif($3, ''), error_code), updated_at = $4
-			WHERE provider_id = $1 RETURNING message_id)
-		UPDATE messages m SET
-			status     = CASE WHEN %s > %s THEN $2 ELSE m.status END,
-			error_code = coalesce(nullif($3, ''), m.error_code),
-			updated_at = $4
-		FROM p WHERE m.id = p.message_id`, fmt.Sprintf(statusRank, "$2::text"), fmt.Sprintf(statusRank, "m.status")),
-		providerID, string(status), errorCode, at)
+	tag, err := db.Exec(ctx, updateDelivery, providerID, string(status), errorCode, at)
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,18 @@ func scanRecording(row pgx.Row) (Recording, error) {
 	return r, err
 }
 
+// RecordingProgress says how far keeping a recording has gone: fetched here, deleted at the
+// provider. It reads neither the audio nor anything else.
+func RecordingProgress(ctx context.Context, db DB, providerID string) (fetched, deleted bool, err error) {
+	err = db.QueryRow(ctx, `
+		SELECT fetched_at IS NOT NULL, deleted_at_provider IS NOT NULL FROM recordings WHERE provider_id = $1`,
+		providerID).Scan(&fetched, &deleted)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, false, ErrNotFound
+	}
+	return fetched, deleted, err
+}
+
 // RecordingByProviderID finds one recording, with its audio.
 func RecordingByProviderID(ctx context.Context, db DB, providerID string) (Recording, error) {
 	return scanRecording(db.QueryRow(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE provider_id = $1`, providerID))

@@ -86,7 +86,6 @@ type Channel struct {
 	rest    *twilio.RestClient
 	http    *http.Client // for fetching recordings, with the same rewriting and timeout
 	limiter *rate.Limiter
-	voice   *voice
 	log     *slog.Logger
 }
 
@@ -142,7 +141,6 @@ func New(cfg Config) (*Channel, error) {
 		limiter: rate.NewLimiter(rate.Limit(cfg.SMSRate), max(1, int(cfg.SMSRate))),
 		log:     cfg.Logger,
 	}
-	ch.voice = newVoice(ch)
 	return ch, nil
 }
 
@@ -168,7 +166,7 @@ func (t rewriter) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
-// errBadRequest is a webhook request no retry can fix.
+// webhookError is a webhook request refused, with the status that says why.
 type webhookError struct {
 	status int
 	msg    string

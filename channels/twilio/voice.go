@@ -2,11 +2,13 @@ package twilio
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,12 +48,6 @@ const (
 	langEN = "en"
 )
 
-type voice struct {
-	c *Channel
-}
-
-func newVoice(c *Channel) *voice { return &voice{c: c} }
-
 // ServeVoice answers one step of a call. Whatever happens, the caller hears something: a
 // database failure is a spoken apology, never silence or Twilio's error tone.
 func (c *Channel) ServeVoice(w http.ResponseWriter, r *http.Request) {
@@ -67,7 +63,7 @@ func (c *Channel) ServeVoice(w http.ResponseWriter, r *http.Request) {
 	}
 	urn, err := callerURN(form.Get("From"))
 	if err != nil { // a hidden or foreign-format caller ID: we cannot follow up
-		writeTwiML(w, c.voice.everyLanguage(keyHidden))
+		writeTwiML(w, c.everyLanguage(keyHidden))
 		return
 	}
 	step, _ := strconv.Atoi(r.URL.Query().Get("n"))
@@ -92,10 +88,10 @@ func (c *Channel) ServeVoice(w http.ResponseWriter, r *http.Request) {
 		} else {
 			c.log.Error("call step not stored; apologising to the caller", "urn", urn.Masked(), "err", err)
 		}
-		writeTwiML(w, c.voice.everyLanguage(keyUnavail))
+		writeTwiML(w, c.everyLanguage(keyUnavail))
 		return
 	}
-	writeTwiML(w, c.voice.render(res.Replies, step+1))
+	writeTwiML(w, c.render(res.Replies, step+1))
 }
 
 // hiddenCallers are what Twilio gives as From when the caller ID is withheld: ANONYMOUS,
@@ -184,30 +180,32 @@ func (t twiml) bytes() []byte {
 // render turns a turn's replies into the answer to the call step: everything said inside the
 // first gathering (a key press cuts it short), then the question again twice after silence,
 // then goodbye.
-func (v *voice) render(replies []channels.Outbound, next int) []byte {
+func (c *Channel) render(replies []channels.Outbound, next int) []byte {
 	if len(replies) == 0 {
 		return twiml{Verbs: []any{hangupVerb{}}}.bytes()
 	}
 	last := replies[len(replies)-1]
+	question := c.message(last)
 	var all []any
-	for _, r := range replies {
-		all = append(all, v.message(r)...)
+	for _, r := range replies[:len(replies)-1] {
+		all = append(all, c.message(r)...)
 	}
+	all = append(all, question...)
 	langs := languages(last)
-	action := v.c.public + VoicePath + "?n=" + strconv.Itoa(next)
+	action := c.public + VoicePath + "?n=" + strconv.Itoa(next)
 	var verbs []any
 	switch {
 	case last.Expect == "text":
 		rec := record{Action: action, Method: http.MethodPost, MaxLength: recordMax, Timeout: recordSilence,
-			FinishOnKey: "#", PlayBeep: true, RecordingStatusCallback: v.c.public + StatusPath,
+			FinishOnKey: "#", PlayBeep: true, RecordingStatusCallback: c.public + StatusPath,
 			RecordingStatusCallbackEvent: "completed"}
-		hint := v.each(langs, keyRecord)
+		hint := c.each(langs, keyRecord)
 		verbs = append(verbs, all...)
 		verbs = append(verbs, hint...)
 		verbs = append(verbs, rec)
 		for range repeats {
-			verbs = append(verbs, v.each(langs, keyNoInput)...)
-			verbs = append(verbs, v.message(last)...)
+			verbs = append(verbs, c.each(langs, keyNoInput)...)
+			verbs = append(verbs, question...)
 			verbs = append(verbs, hint...)
 			verbs = append(verbs, rec)
 		}
@@ -216,21 +214,21 @@ func (v *voice) render(replies []channels.Outbound, next int) []byte {
 		var hint []any
 		if len(last.Choices) == 0 { // a number to type: a reference
 			g.NumDigits, g.FinishOnKey, g.Timeout = 0, "#", numberTimeout
-			hint = v.each(langs, keyTypeNumber)
+			hint = c.each(langs, keyTypeNumber)
 		}
 		first := g
 		first.Verbs = append(append([]any{}, all...), hint...)
 		verbs = append(verbs, first)
 		for range repeats {
 			again := g
-			again.Verbs = append(v.each(langs, keyNoInput), v.message(last)...)
+			again.Verbs = append(c.each(langs, keyNoInput), question...)
 			again.Verbs = append(again.Verbs, hint...)
 			verbs = append(verbs, again)
 		}
 	default: // nothing more to ask
 		return twiml{Verbs: append(all, hangupVerb{})}.bytes()
 	}
-	verbs = append(verbs, v.each(langs, keyGoodbye)...)
+	verbs = append(verbs, c.each(langs, keyGoodbye)...)
 	verbs = append(verbs, hangupVerb{})
 	return twiml{Verbs: verbs}.bytes()
 }
@@ -240,7 +238,7 @@ func (v *voice) render(replies []channels.Outbound, next int) []byte {
 func languages(m channels.Outbound) []string {
 	var langs []string
 	add := func(l string) {
-		if l != "" && !contains(langs, l) {
+		if l != "" && !slices.Contains(langs, l) {
 			langs = append(langs, l)
 		}
 	}
@@ -251,70 +249,61 @@ func languages(m channels.Outbound) []string {
 	return langs
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // message is what one reply says: its texts, then each option followed by the key to press.
-func (v *voice) message(m channels.Outbound) []any {
+func (c *Channel) message(m channels.Outbound) []any {
 	var verbs []any
 	for _, p := range m.Parts {
 		if p.Digits != "" {
-			verbs = append(verbs, v.digits(firstNonEmpty(p.Language, m.Language), p.Digits)...)
+			verbs = append(verbs, c.digits(cmp.Or(p.Language, m.Language), p.Digits)...)
 			continue
 		}
-		verbs = append(verbs, v.prompt(firstNonEmpty(p.Language, m.Language), p.Key, p.Text, p.Alt)...)
+		verbs = append(verbs, c.prompt(cmp.Or(p.Language, m.Language), p.Key, p.Text, p.Alt)...)
 	}
-	for _, c := range m.Choices {
-		lang := firstNonEmpty(c.Language, m.Language)
-		verbs = append(verbs, v.prompt(lang, c.Key, c.Label, c.Alt)...)
-		press := keyPress + c.Number
-		verbs = append(verbs, v.prompt(lang, press, v.c.text(lang, press), v.c.text(langAR, press))...)
+	for _, ch := range m.Choices {
+		lang := cmp.Or(ch.Language, m.Language)
+		verbs = append(verbs, c.prompt(lang, ch.Key, ch.Label, ch.Alt)...)
+		press := keyPress + ch.Number
+		verbs = append(verbs, c.prompt(lang, press, c.text(lang, press), c.text(langAR, press))...)
 	}
 	return withoutRepeats(verbs)
 }
 
 // prompt says one text: its recording in the language; else, for Arabic and English, by
 // text-to-speech; else (Kurdish) the Arabic recording or the Arabic text spoken.
-func (v *voice) prompt(lang, key, text, alt string) []any {
+func (c *Channel) prompt(lang, key, text, alt string) []any {
 	if key != "" {
-		if path, ok := v.c.cfg.Prompts.Recorded(lang, key); ok {
-			return []any{play{URL: v.c.public + path}}
+		if path, ok := c.cfg.Prompts.Recorded(lang, key); ok {
+			return []any{play{URL: c.public + path}}
 		}
 	}
 	switch lang {
 	case langAR, langEN:
-		return []any{v.say(lang, text)}
+		return []any{c.speak(lang, text)}
 	}
 	if key != "" {
-		if path, ok := v.c.cfg.Prompts.Recorded(langAR, key); ok {
-			return []any{play{URL: v.c.public + path}}
+		if path, ok := c.cfg.Prompts.Recorded(langAR, key); ok {
+			return []any{play{URL: c.public + path}}
 		}
 	}
 	if alt == "" && key != "" {
-		alt = v.c.text(langAR, key)
+		alt = c.text(langAR, key)
 	}
-	return []any{v.say(langAR, firstNonEmpty(alt, text))}
+	return []any{c.speak(langAR, cmp.Or(alt, text))}
 }
 
 // digits reads a number one digit at a time: recorded digits when all are, else spoken.
-func (v *voice) digits(lang, digits string) []any {
+func (c *Channel) digits(lang, digits string) []any {
 	var plays []any
 	for _, d := range digits {
-		path, ok := v.c.cfg.Prompts.Recorded(lang, keyDigit+string(d))
+		path, ok := c.cfg.Prompts.Recorded(lang, keyDigit+string(d))
 		if !ok && lang != langAR && lang != langEN {
-			path, ok = v.c.cfg.Prompts.Recorded(langAR, keyDigit+string(d))
+			path, ok = c.cfg.Prompts.Recorded(langAR, keyDigit+string(d))
 		}
 		if !ok {
 			plays = nil
 			break
 		}
-		plays = append(plays, play{URL: v.c.public + path})
+		plays = append(plays, play{URL: c.public + path})
 	}
 	if plays != nil {
 		return plays
@@ -323,13 +312,13 @@ func (v *voice) digits(lang, digits string) []any {
 		lang = langAR
 	}
 	spoken := strings.Join(strings.Split(digits, ""), ", ")
-	return []any{v.say(lang, spoken)}
+	return []any{c.speak(lang, spoken)}
 }
 
-func (v *voice) say(lang, text string) say {
-	voiceName := v.c.cfg.VoiceAR
+func (c *Channel) speak(lang, text string) say {
+	voiceName := c.cfg.VoiceAR
 	if lang == langEN {
-		voiceName = v.c.cfg.VoiceEN
+		voiceName = c.cfg.VoiceEN
 	}
 	return say{Voice: voiceName, Language: voiceLanguage(voiceName, lang), Text: text}
 }
@@ -353,33 +342,21 @@ func voiceLanguage(voiceName, lang string) string {
 }
 
 // each says the line's own words in each language given.
-func (v *voice) each(langs []string, key string) []any {
+func (c *Channel) each(langs []string, key string) []any {
 	var verbs []any
 	for _, l := range langs {
-		verbs = append(verbs, v.prompt(l, key, v.c.text(l, key), "")...)
+		verbs = append(verbs, c.prompt(l, key, c.text(l, key), "")...)
 	}
 	return withoutRepeats(verbs)
 }
 
 // everyLanguage is a last word in all four languages, then the call ends.
-func (v *voice) everyLanguage(key string) []byte {
-	verbs := v.each([]string{langAR, "ckb", "badini", langEN}, key)
+func (c *Channel) everyLanguage(key string) []byte {
+	verbs := c.each([]string{langAR, "ckb", "badini", langEN}, key)
 	return twiml{Verbs: append(verbs, hangupVerb{})}.bytes()
 }
 
-func (c *Channel) text(lang, key string) string {
-	if c.cfg.Prompts == nil {
-		return ""
-	}
-	return c.cfg.Prompts.Text(lang, key)
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
+func (c *Channel) text(lang, key string) string { return c.cfg.Prompts.Text(lang, key) }
 
 // withoutRepeats drops a spoken text already spoken in the same list: a Kurdish text without
 // a recording is said in Arabic, and the language menu would say the Arabic question three
