@@ -194,7 +194,9 @@ func dataDir(t *testing.T) string {
 	}
 	dir := filepath.Join(base, "data")
 	t.Cleanup(func() {
-		if pid, ok := postmasterRunning(dir); ok {
+		// pg_ctl stop returns once the pid file is gone, a moment before the
+		// postmaster process itself has exited: give it that moment.
+		if pid, gone := waitNoPostmaster(dir, 10*time.Second); !gone {
 			t.Errorf("PostgreSQL (PID %d) still running on %s at the end of the test: stopping it", pid, dir)
 			killPostmaster(pid, dir)
 		}

@@ -136,7 +136,9 @@ func newStoppablePG(t *testing.T) *stoppablePG {
 				t.Errorf("stop PostgreSQL: %v", err)
 			}
 		}
-		if pid, ok := postmasterRunning(pg.dir); ok {
+		// pg_ctl stop returns once the pid file is gone, a moment before the
+		// postmaster process itself has exited: give it that moment.
+		if pid, gone := waitNoPostmaster(pg.dir, 10*time.Second); !gone {
 			t.Errorf("PostgreSQL (PID %d) still running on %s at the end of the test: stopping it", pid, pg.dir)
 			killPostmaster(pid, pg.dir)
 		}
