@@ -24,6 +24,7 @@ import (
 	"github.com/sawt/sawt/flows"
 	"github.com/sawt/sawt/gateway"
 	"github.com/sawt/sawt/locales"
+	"github.com/sawt/sawt/safeguarding"
 	"github.com/sawt/sawt/store"
 	"github.com/sawt/sawt/store/localpg"
 )
@@ -109,7 +110,8 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("load flows: %w", err)
 	}
-	engine, err := flows.New(defs, texts, gateway.EngineConfig(flows.Config{IdleTimeout: cfg.SessionIdle}))
+	detector := safeguarding.NewDetector(texts)
+	engine, err := flows.New(defs, texts, gateway.EngineConfig(flows.Config{IdleTimeout: cfg.SessionIdle, Detect: detector.MatchFolded}))
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +138,25 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	for _, m := range applied {
 		log.Info("migration applied", "migration", m)
 	}
+	// Reports are taken even before a focal point is registered: encrypted to the escrow key.
+	warnings, err := safeguarding.EnsureEscrow(ctx, pool, cfg.DataDir, cfg.PSEAEscrowKey, cfg.Now())
+	if err != nil {
+		return nil, fmt.Errorf("PSEA escrow key: %w", err)
+	}
+	for _, w := range warnings {
+		if opts.Workers { // serve says it at every start; a terminal chat need not
+			log.Warn(w)
+		} else {
+			log.Info(w)
+		}
+	}
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, err
+	}
+	sealer := safeguarding.NewSealer()
+	sea := gateway.SEAConfig{Sealer: sealer, Helpline: cfg.GBVHelpline, AckHours: cfg.PSEAAckHours,
+		ResolveHours: cfg.PSEAResolveHours, Texts: texts, Location: loc}
 
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -150,7 +171,9 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	// crashed node is taken back after RescueStuckJobsAfter instead of River's hour.
 	riverCfg := &river.Config{Logger: log.With("component", "river"), JobTimeout: 2 * time.Minute, RescueStuckJobsAfter: 3 * time.Minute}
 	// The recording fetcher is filled in below too, once the Twilio channel exists.
-	fetchRecordings := &gateway.FetchRecordingWorker{Pool: pool, Now: cfg.Now, Logger: log}
+	fetchRecordings := &gateway.FetchRecordingWorker{Pool: pool, Sealer: sealer, Now: cfg.Now, Logger: log}
+	erasers := map[channels.Kind]channels.Eraser{}
+	sweep := &gateway.SEASweepWorker{Pool: pool, SEA: sea, Now: cfg.Now, Logger: log}
 	if opts.Workers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &gateway.SendWorker{
@@ -158,7 +181,9 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		})
 		river.AddWorker(workers, fetchRecordings)
 		river.AddWorker(workers, &gateway.PurgeRecordingsWorker{Pool: pool, Now: cfg.Now, Logger: log})
-		riverCfg.PeriodicJobs = []*river.PeriodicJob{gateway.PurgeRecordingsPeriodic()}
+		river.AddWorker(workers, &gateway.EraseWorker{Pool: pool, Erasers: erasers, Logger: log})
+		river.AddWorker(workers, sweep)
+		riverCfg.PeriodicJobs = []*river.PeriodicJob{gateway.PurgeRecordingsPeriodic(), gateway.SEASweepPeriodic()}
 		riverCfg.Workers = workers
 		riverCfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault:  {MaxWorkers: 10},
@@ -171,10 +196,12 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	}
 	a.Gateway, err = gateway.New(gateway.Config{
 		Pool: pool, Engine: engine, River: a.River, Now: cfg.Now, Rand: cfg.Rand, Metrics: metrics, Logger: log,
+		SEA: sea,
 	})
 	if err != nil {
 		return nil, err
 	}
+	sweep.River = a.River
 	if cfg.TelegramToken != "" {
 		a.Telegram, err = telegram.New(telegram.Config{
 			Token: cfg.TelegramToken, Secret: cfg.TelegramSecret, APIURL: cfg.TelegramAPIURL,
@@ -189,6 +216,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		if senders[channels.Telegram] == nil {
 			senders[channels.Telegram] = a.Telegram
 		}
+		erasers[channels.Telegram] = a.Telegram
 	}
 	if cfg.TwilioSID != "" {
 		a.Twilio, err = twilio.New(twilio.Config{

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/channels/telegram"
+	"github.com/sawt/sawt/safeguarding"
 	"github.com/sawt/sawt/store"
 )
 
@@ -60,6 +61,16 @@ type Config struct {
 	// AudioDir holds voice recordings that add to or replace the shipped ones.
 	AudioDir string
 
+	// GBVHelpline is the support line told to a person making a confidential report; empty:
+	// that sentence is left out.
+	GBVHelpline string
+	// PSEAAckHours and PSEAResolveHours are the deadlines of a confidential report. Default
+	// to 24 hours and 7 days.
+	PSEAAckHours, PSEAResolveHours int
+	// PSEAEscrowKey is the public key (age1…) of an escrow identity kept offline. Empty: one is
+	// generated under DataDir on first start.
+	PSEAEscrowKey string
+
 	// Senders sends outbox messages per channel (tests give fakes of the providers).
 	Senders map[channels.Kind]channels.Sender
 	// Now is the clock. Defaults to time.Now.
@@ -105,6 +116,20 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		TwilioVoiceAR:  getenv("TWILIO_VOICE_AR"),
 		TwilioVoiceEN:  getenv("TWILIO_VOICE_EN"),
 		AudioDir:       getenv("SAWT_AUDIO_DIR"),
+		GBVHelpline:    strings.TrimSpace(getenv("SAWT_GBV_HELPLINE")),
+		PSEAEscrowKey:  strings.TrimSpace(getenv("SAWT_PSEA_ESCROW_KEY")),
+	}
+	for _, h := range []struct {
+		name string
+		dst  *int
+	}{{"SAWT_PSEA_ACK_HOURS", &c.PSEAAckHours}, {"SAWT_PSEA_RESOLVE_HOURS", &c.PSEAResolveHours}} {
+		if v := getenv(h.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 24*90 {
+				return c, fmt.Errorf("%w: %s=%q must be a number of hours from 1 to 2160", ErrConfig, h.name, v)
+			}
+			*h.dst = n
+		}
 	}
 	if v := getenv("SAWT_SESSION_IDLE"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -196,6 +221,14 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.validateTelegram()...)
 	errs = append(errs, c.validateTwilio()...)
+	if c.PSEAEscrowKey != "" {
+		if _, err := safeguarding.ParseRecipient(c.PSEAEscrowKey); err != nil {
+			errs = append(errs, fmt.Sprintf("SAWT_PSEA_ESCROW_KEY is not an age public key (age1…): %v", err))
+		}
+	}
+	if c.PSEAAckHours > 0 && c.PSEAResolveHours > 0 && c.PSEAAckHours > c.PSEAResolveHours {
+		errs = append(errs, "SAWT_PSEA_ACK_HOURS must not be later than SAWT_PSEA_RESOLVE_HOURS")
+	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		errs = append(errs, fmt.Sprintf("SAWT_TIMEZONE=%q is not a known time zone (e.g. Asia/Baghdad)", c.Timezone))
 	}

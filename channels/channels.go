@@ -44,10 +44,15 @@ type Media struct {
 type Inbound struct {
 	Channel    Kind
 	ExternalID string // the provider's identifier: the dedupe key together with Channel
-	URN        URN
-	Text       string
-	Payload    string // the payload of a pressed button, when there was one
-	Media      []Media
+	// MessageID is the provider's ID of the person's message inside the chat, when it differs
+	// from ExternalID (Telegram: the message's message_id, where ExternalID is the update_id).
+	// It is kept so that the message can be deleted from the person's device later (Eraser).
+	// Empty when the update carries no message of the person's (a pressed button).
+	MessageID string
+	URN       URN
+	Text      string
+	Payload   string // the payload of a pressed button, when there was one
+	Media     []Media
 	// LanguageHint is what the provider tells about the person's language (Telegram's
 	// language_code). It is a hint shown first, never a decision.
 	LanguageHint string
@@ -108,6 +113,10 @@ type Outbound struct {
 	// Expect is what the conversation waits for next: "choice", "yesno", "text", a validated
 	// input such as "reference", or "" for nothing. Voice gathers digits or records by it.
 	Expect string
+	// Confidential says the message belongs to a confidential conversation (a report of sexual
+	// exploitation and abuse): a channel must never log its content, and on the phone a
+	// recording made in answer to it is reported as confidential (RecordingReady.Confidential).
+	Confidential bool
 }
 
 // Result is what the gateway did with an inbound message.
@@ -149,6 +158,18 @@ type Sender interface {
 	Send(ctx context.Context, msg Outbound) (SendResult, error)
 }
 
+// Eraser deletes messages of a conversation from the person's device, where the provider allows it
+// (Telegram: a bot may delete messages in a private chat within 48 hours). ids are the provider's
+// message IDs, of both the person's messages and ours (an ID may hold several, comma-separated, for
+// a reply sent as several messages). Messages already gone are not an error.
+//
+// Errors are *SendError, as a Sender's: a retryable one (throttling, a provider or network
+// failure) means the whole call may be made again, since deleting a message already deleted is
+// not an error.
+type Eraser interface {
+	Erase(ctx context.Context, urn URN, ids []string) error
+}
+
 // SendResult is what a provider told us about an accepted message.
 type SendResult struct {
 	ProviderID string
@@ -184,6 +205,9 @@ type RecordingReady struct {
 	CallID          string
 	URL             string
 	DurationSeconds int
+	// Confidential says the recording was made in answer to a confidential question
+	// (Outbound.Confidential): it must be encrypted when fetched, never stored in clear.
+	Confidential bool
 }
 
 // Reports takes what providers tell besides messages. Like Receive, an error means nothing

@@ -39,8 +39,16 @@ func Check(defs map[string]*Flow, texts *locales.Catalog, cfg Config) []Problem 
 	for _, lang := range locales.Languages {
 		c.key("engine", 0, keyLanguageName+lang)
 	}
+	var detecting []string
 	for _, f := range defs {
 		c.flow(f)
+		if f.Detect != "" {
+			detecting = append(detecting, f.Name)
+		}
+	}
+	if len(detecting) > 1 {
+		sort.Strings(detecting)
+		c.probs = append(c.probs, Problem{File: "flows", Msg: "detect: is set in more than one flow: " + strings.Join(detecting, ", ")})
 	}
 	for _, p := range texts.Check() {
 		c.probs = append(c.probs, Problem{File: "locales/" + p.File, Msg: p.Key + ": " + p.Msg})
@@ -87,6 +95,9 @@ func (c *checker) flow(f *Flow) {
 	if f.steps[f.Start] == nil {
 		c.add(f, f.Line, "start step %q does not exist", f.Start)
 	}
+	if f.Detect != "" && f.steps[f.Detect] == nil {
+		c.add(f, f.Line, "detect step %q does not exist", f.Detect)
+	}
 	for _, s := range f.Steps {
 		c.step(f, s)
 	}
@@ -116,8 +127,15 @@ func (c *checker) step(f *Flow, s *Step) {
 	if n := len(f.Name) + 1 + len(s.ID) + 3; n > maxPayload {
 		c.add(f, s.Line, "step %q: flow and step names are too long for a button (%d bytes, at most %d)", s.ID, n, maxPayload)
 	}
-	if s.Only != "" && !channels.Kind(s.Only).Valid() {
-		c.add(f, s.Line, "step %q: only: %q is not a channel (telegram, sms, voice, terminal)", s.ID, s.Only)
+	if s.Only != "" && !channels.Kind(strings.TrimPrefix(s.Only, "!")).Valid() {
+		c.add(f, s.Line, "step %q: only: %q is not a channel (telegram, sms, voice, terminal; ! before one for all but it)", s.ID, s.Only)
+	}
+	if s.Skip != "" {
+		if s.Input != InputText {
+			c.add(f, s.Line, "step %q: skip: is for text steps", s.ID)
+		}
+		c.target(f, s.Line, s.ID, s.Skip)
+		c.key(f.File, s.Line, keySkip)
 	}
 	for _, p := range s.Say {
 		c.key(f.File, p.Line, p.Text)
@@ -145,7 +163,7 @@ func (c *checker) step(f *Flow, s *Step) {
 			c.choice(f, s, ch)
 		}
 	case InputYesNo, InputText:
-		if s.Save == "" {
+		if s.Save == "" && (s.Input == InputText || s.On["yes"] == "" || s.On["no"] == "") {
 			c.add(f, s.Line, "step %q: %s input needs save: to keep the answer", s.ID, s.Input)
 		}
 		if s.Input == InputYesNo && len(s.On) > 0 {
@@ -231,7 +249,7 @@ func (c *checker) target(f *Flow, line int, from, t string) {
 	switch {
 	case t == "":
 		c.add(f, line, "step %q leads nowhere (no goto)", from)
-	case t == gotoEnd:
+	case t == gotoEnd, t == gotoResume:
 	case strings.HasPrefix(t, flowPrefix):
 		if c.defs[strings.TrimPrefix(t, flowPrefix)] == nil {
 			c.add(f, line, "step %q: unknown flow %q", from, strings.TrimPrefix(t, flowPrefix))
@@ -252,6 +270,7 @@ func (c *checker) reachable(f *Flow) map[string]bool {
 		}
 		seen[id] = true
 		walk(s.Goto)
+		walk(s.Skip)
 		for _, ch := range s.Choices {
 			walk(ch.Goto)
 		}
@@ -260,6 +279,9 @@ func (c *checker) reachable(f *Flow) map[string]bool {
 		}
 	}
 	walk(f.Start)
+	if f.Detect != "" {
+		walk(f.Detect)
+	}
 	if f.Hangup != nil {
 		walk(f.Hangup.Goto)
 	}

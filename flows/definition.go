@@ -18,6 +18,14 @@ type Flow struct {
 	// Hangup is where a phone call that ends in the middle of this flow goes: to a step that
 	// keeps what the caller said so far (when the condition holds), or nowhere.
 	Hangup *Hangup `yaml:"hangup"`
+	// Confidential makes every message of the flow confidential: the message log keeps a
+	// placeholder for what the person sent and for what we said, and every answer is handed
+	// to the gateway to seal (Seal) instead of being kept in the session.
+	Confidential bool `yaml:"confidential"`
+	// Detect names the step that words of concern lead to from any point of any conversation
+	// (Config.Detect): the flow asks whether the person means it, and on no goes back to where
+	// they were ("goto: resume"). At most one flow has it.
+	Detect string `yaml:"detect"`
 
 	File  string           `yaml:"-"`
 	Line  int              `yaml:"-"`
@@ -73,9 +81,12 @@ type Step struct {
 	GiveUp string `yaml:"give_up"`
 	// Confidential marks a step whose answer must never be kept in the message log.
 	Confidential bool `yaml:"confidential"`
-	// Only names the one channel the step is for ("voice"); elsewhere it is passed over to
-	// its goto.
+	// Only names the one channel the step is for ("voice"), or with "!" the one it is not for
+	// ("!voice"); elsewhere it is passed over to its goto.
 	Only string `yaml:"only"`
+	// Skip, on a text step, offers an option to skip the question, leading there. Not on the
+	// phone, where a recording cannot be skipped by a key: ask before it instead.
+	Skip string `yaml:"skip"`
 
 	Line int `yaml:"-"`
 }

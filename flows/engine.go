@@ -37,6 +37,8 @@ const MediaSuffix = "_media"
 const (
 	gotoEnd    = "end"
 	flowPrefix = "flow:"
+	// gotoResume goes back to the conversation a detection interrupted (Flow.Detect).
+	gotoResume = "resume"
 )
 
 // Built-in input types; any other input names a Validator.
@@ -53,6 +55,9 @@ type Session struct {
 	Vars    map[string]string `json:"vars,omitempty"`
 	Tries   int               `json:"tries,omitempty"`
 	Calling bool              `json:"calling,omitempty"` // waiting on the result of a Call
+	// Paused is the conversation a detection interrupted, resumed if the person says it is
+	// not what they meant.
+	Paused *Session `json:"paused,omitempty"`
 	// UpdatedAt is when the session last moved, for the idle timeout.
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -91,8 +96,20 @@ type CallResult struct {
 // Effect is one consequence of a turn, applied by the gateway in order.
 type Effect interface{ isEffect() }
 
-// Reply is a message to send to the person.
-type Reply struct{ Message Message }
+// Reply is a message to send to the person. A confidential one is kept in the message log as
+// a placeholder only.
+type Reply struct {
+	Message      Message
+	Confidential bool
+}
+
+// Seal is an answer given in a confidential flow: the gateway encrypts it into the report
+// at once. It is never kept in the session.
+type Seal struct {
+	Field string
+	Value string
+	Media []string // provider IDs of a recording or voice note given as the answer
+}
 
 // SetLanguage records the contact's choice of language.
 type SetLanguage struct{ Language string }
@@ -103,6 +120,7 @@ type SetOptOut struct{ OptedOut bool }
 func (Reply) isEffect()       {}
 func (SetLanguage) isEffect() {}
 func (SetOptOut) isEffect()   {}
+func (Seal) isEffect()        {}
 
 // Sprint is the result of one Step or Resume.
 type Sprint struct {
@@ -131,6 +149,10 @@ type Config struct {
 	Validators map[string]Validator
 	// Actions are the calls the gateway answers, each with the outcomes it may return.
 	Actions map[string][]string
+	// Detect, when set, looks at every message (folded by locales.Fold) for words of concern
+	// (a report of abuse): a match leads to the Detect step of the flow that has one, wherever
+	// the person was. It returns the language the words are in.
+	Detect func(folded string) (lang string, ok bool)
 }
 
 // Defaults of Config.
@@ -160,6 +182,8 @@ type Engine struct {
 	// labels holds each option's folded forms people may type: computed once, since
 	// matching runs on every message.
 	labels map[*Choice][]string
+	// detect is the flow with a Detect step, if any.
+	detect *Flow
 }
 
 type command struct {
@@ -170,7 +194,7 @@ type command struct {
 // Text keys the engine itself uses; they must exist like any flow's.
 var engineKeys = []string{
 	keyNotUnderstood, keyNeedWords, keyTooManyTries, keyTriesLeft, keyTextLong, keyExpired,
-	keyStopped, keyStarted, keyMenuLabel, keyWelcome, keyLanguageSelf, keyYes, keyNo, keyMediaNotExpected,
+	keyStopped, keyStarted, keyMenuLabel, keyWelcome, keyLanguageSelf, keyYes, keyNo, keyMediaNotExpected, keySkip,
 	"command.menu", "command.language", "command.stop", "command.start", "yesno.yes.words", "yesno.no.words",
 }
 
@@ -191,6 +215,7 @@ const (
 	keyNo            = "yesno.no"
 
 	keyMediaNotExpected = "common.media_not_expected"
+	keySkip             = "common.skip"
 )
 
 // New makes an engine over the given flows and texts. It does not validate them: run Check.
@@ -220,6 +245,9 @@ func New(defs map[string]*Flow, texts *locales.Catalog, cfg Config) (*Engine, er
 	e.commands["0"] = command{name: "menu"}
 	e.labels = map[*Choice][]string{}
 	for _, f := range defs {
+		if f.Detect != "" && f.steps[f.Detect] != nil && (e.detect == nil || f.Name < e.detect.Name) {
+			e.detect = f
+		}
 		for _, st := range f.Steps {
 			for _, c := range st.Choices {
 				e.labels[c] = e.foldedLabels(c)
@@ -251,7 +279,10 @@ func (e *Engine) foldedLabels(c *Choice) []string {
 // Step takes one input from the person.
 func (e *Engine) Step(sess Session, env Env, in Input) Sprint {
 	r := e.newRun(sess, env)
+	// Whatever arrives in a confidential conversation is confidential, even "menu".
+	wasConfidential := r.confidential()
 	r.step(in)
+	r.out.Confidential = r.out.Confidential || wasConfidential
 	return r.finish()
 }
 
@@ -285,6 +316,8 @@ type run struct {
 	steps int
 	// silent drops every reply: no one is there to hear them (the caller hung up).
 	silent bool
+	// msgConfidential: something of the message being built was said in a confidential flow.
+	msgConfidential bool
 }
 
 func (e *Engine) newRun(sess Session, env Env) *run {
@@ -346,6 +379,9 @@ func (r *run) step(in Input) {
 	if ok && r.command(cmd) {
 		return
 	}
+	if r.detected(in, folded) {
+		return
+	}
 	if in.SharedPhone != "" && r.env.Language != "" && r.e.flows[PhoneFlow] != nil {
 		r.enterFlow(PhoneFlow)
 		r.sess.Vars["phone"] = in.SharedPhone
@@ -365,6 +401,57 @@ func (r *run) step(in Input) {
 	default:
 		r.answer(st, in, folded)
 	}
+}
+
+// confidential reports whether the conversation is in a confidential flow.
+func (r *run) confidential() bool {
+	f := r.e.flows[r.sess.Flow]
+	return f != nil && f.Confidential
+}
+
+// detected looks for words of concern in what the person wrote, outside a confidential flow:
+// on a match the message is confidential, and the person is asked the Detect step's question,
+// the conversation they were in kept to go back to. The words tell the language of a person
+// who has not chosen one yet.
+func (r *run) detected(in Input, folded string) bool {
+	d := r.e.detect
+	if d == nil || r.e.cfg.Detect == nil || in.Payload != "" || r.confidential() {
+		return false
+	}
+	lang, ok := r.e.cfg.Detect(folded)
+	if !ok {
+		return false
+	}
+	r.out.Confidential = true
+	var paused *Session
+	if st := r.current(); st != nil && !r.sess.Calling && !r.idle() && r.sess.Flow != LanguageFlow &&
+		r.env.Now.Sub(r.sess.UpdatedAt) <= r.e.cfg.IdleTimeout {
+		p := r.sess
+		paused = &p
+	}
+	if r.env.Language == "" && locales.Valid(lang) {
+		r.env.Language = lang
+		r.out.Effects = append(r.out.Effects, SetLanguage{Language: lang})
+	}
+	r.sess = Session{Flow: d.Name, Step: d.Detect, Vars: map[string]string{}, Paused: paused}
+	r.advance()
+	return true
+}
+
+// resume goes back to the conversation a detection interrupted, asking its question again;
+// with none, to the main menu.
+func (r *run) resume() {
+	p := r.sess.Paused
+	if p == nil || r.e.flows[p.Flow] == nil || r.e.flows[p.Flow].steps[p.Step] == nil {
+		r.enterFlow(MenuFlow)
+		return
+	}
+	r.sess = *p
+	r.sess.Tries, r.sess.Paused = 0, nil
+	if r.sess.Vars == nil {
+		r.sess.Vars = map[string]string{}
+	}
+	r.advance()
 }
 
 // hangup closes a conversation whose call ended: the flow's hangup step keeps what can be
@@ -430,7 +517,7 @@ func (r *run) command(cmd command) bool {
 
 // answer takes the person's answer to the step they are at.
 func (r *run) answer(st *Step, in Input, folded string) {
-	r.out.Confidential = st.Confidential
+	r.out.Confidential = st.Confidential || r.confidential()
 	switch st.Input {
 	case InputChoice, InputYesNo:
 		c := r.matchChoice(st, in, folded)
@@ -444,6 +531,10 @@ func (r *run) answer(st *Step, in Input, folded string) {
 		}
 		r.choose(st, c)
 	case InputText:
+		if c := r.matchSkip(st, in, folded); c != nil {
+			r.goTo(c.Goto)
+			return
+		}
 		text := strings.TrimSpace(in.Text)
 		if !hasWords(text) && len(in.Media) > 0 {
 			// A voice note or a picture answers "what happened" as well as words: keep its
@@ -453,12 +544,24 @@ func (r *run) answer(st *Step, in Input, folded string) {
 			r.invalid(st, keyNeedWords, false, false)
 			return
 		}
-		r.sess.Vars[st.Save] = text
-		if len(in.Media) > 0 && in.Media[0].ID != "" {
-			r.sess.Vars[st.Save+MediaSuffix] = in.Media[0].ID // a case links to the recording
+		if r.confidential() {
+			seal := Seal{Field: st.Save, Value: text}
+			for _, m := range in.Media {
+				if m.ID != "" {
+					seal.Media = append(seal.Media, m.ID)
+				}
+			}
+			r.out.Effects = append(r.out.Effects, seal)
+		} else {
+			r.sess.Vars[st.Save] = text
+			if len(in.Media) > 0 && in.Media[0].ID != "" {
+				r.sess.Vars[st.Save+MediaSuffix] = in.Media[0].ID // a case links to the recording
+			}
 		}
 		if n := utf8.RuneCountInString(text); st.Max > 0 && n > st.Max {
-			r.sess.Vars[st.Save+"_long"] = "yes"
+			if !r.confidential() {
+				r.sess.Vars[st.Save+"_long"] = "yes"
+			}
 			r.sayCount(keyTextLong, nil, n)
 		}
 		r.goTo(st.Goto)
@@ -480,9 +583,39 @@ func (r *run) answer(st *Step, in Input, folded string) {
 			r.invalid(st, key, false, false)
 			return
 		}
-		r.sess.Vars[st.Save] = value
+		r.keep(st.Save, value)
 		r.goTo(st.Goto)
 	}
+}
+
+// keep keeps an answer: in the session, or in a confidential flow sealed into the report.
+func (r *run) keep(name, value string) {
+	if r.confidential() {
+		r.out.Effects = append(r.out.Effects, Seal{Field: name, Value: value})
+		return
+	}
+	r.sess.Vars[name] = value
+}
+
+// matchSkip finds the skip option of a text step in what the person sent: its button, its
+// number, or its label in any language.
+func (r *run) matchSkip(st *Step, in Input, folded string) *Choice {
+	choices := r.choices(st)
+	if len(choices) == 0 {
+		return nil
+	}
+	if in.Payload != "" {
+		return r.matchChoice(st, in, folded)
+	}
+	if folded == "1" {
+		return choices[0]
+	}
+	for _, label := range r.labels(choices[0]) {
+		if label == folded {
+			return choices[0]
+		}
+	}
+	return nil
 }
 
 // invalid answers an answer that was not understood: explain, and ask again until the tries
@@ -527,8 +660,8 @@ func (r *run) choose(st *Step, c *Choice) {
 		r.env.Language = c.Language
 		r.out.Effects = append(r.out.Effects, SetLanguage{Language: c.Language})
 	}
-	for k, v := range c.Set {
-		r.sess.Vars[k] = v
+	for _, k := range sortedKeys(c.Set) {
+		r.keep(k, c.Set[k])
 	}
 	r.goTo(c.Goto)
 }
@@ -540,6 +673,8 @@ func (r *run) goTo(target string) {
 		r.end()
 	case strings.HasPrefix(target, flowPrefix):
 		r.enterFlow(strings.TrimPrefix(target, flowPrefix))
+	case target == gotoResume:
+		r.resume()
 	default:
 		r.sess.Step, r.sess.Tries = target, 0
 		r.advance()
@@ -575,8 +710,8 @@ func (r *run) advance() {
 			r.end()
 			return
 		}
-		if st.Only != "" && st.Only != string(r.env.Channel) {
-			if st.Goto == "" || st.Goto == gotoEnd || strings.HasPrefix(st.Goto, flowPrefix) {
+		if !onChannel(st.Only, r.env.Channel) {
+			if st.Goto == "" || st.Goto == gotoEnd || st.Goto == gotoResume || strings.HasPrefix(st.Goto, flowPrefix) {
 				r.goTo(st.Goto)
 				return
 			}
@@ -617,8 +752,8 @@ func (r *run) advance() {
 			r.sess.Calling = true
 			return
 		case st.Goto != "" && st.Goto != gotoEnd:
-			if strings.HasPrefix(st.Goto, flowPrefix) {
-				r.enterFlow(strings.TrimPrefix(st.Goto, flowPrefix))
+			if strings.HasPrefix(st.Goto, flowPrefix) || st.Goto == gotoResume {
+				r.goTo(st.Goto)
 				return
 			}
 			r.sess.Step, r.sess.Tries = st.Goto, 0
@@ -632,6 +767,7 @@ func (r *run) advance() {
 // wait finishes the message with the step's options and waits for the answer.
 func (r *run) wait(st *Step) {
 	r.msg.Expect = st.Input
+	r.msgConfidential = r.msgConfidential || r.confidential()
 	for i, c := range r.choices(st) {
 		n := strconv.Itoa(i + 1)
 		label, lang, alt := r.choiceLabel(c)
@@ -663,8 +799,8 @@ func (r *run) flush() {
 		return
 	}
 	r.msg.Language = r.lang()
-	r.out.Effects = append(r.out.Effects, Reply{Message: r.msg})
-	r.msg = Message{}
+	r.out.Effects = append(r.out.Effects, Reply{Message: r.msg, Confidential: r.msgConfidential})
+	r.msg, r.msgConfidential = Message{}, false
 }
 
 func (r *run) lang() string {
@@ -687,6 +823,7 @@ func (r *run) sayIn(lang, key string, data map[string]string, count *int) {
 		text, used = key, lang // flows check fails on this; never fail a person's turn
 	}
 	r.msg.Parts = append(r.msg.Parts, Said{Key: key, Language: used, Text: text, Alt: r.alt(used, key, data, count)})
+	r.msgConfidential = r.msgConfidential || r.confidential()
 }
 
 // alt is a Kurdish text in Arabic, on the voice channel only: Kurdish has no text-to-speech,
@@ -714,6 +851,7 @@ func (r *run) sayDigits(number string) {
 		return
 	}
 	r.msg.Parts = append(r.msg.Parts, Said{Language: r.lang(), Text: number, Digits: digits.String()})
+	r.msgConfidential = r.msgConfidential || r.confidential()
 }
 
 func (r *run) text(key string, data map[string]string, count *int) (string, string) {
@@ -735,10 +873,17 @@ func (r *run) choices(st *Step) []*Choice {
 		if t, ok := st.On["no"]; ok {
 			no = t
 		}
-		return []*Choice{
-			{Label: keyYes, Set: map[string]string{st.Save: "yes"}, Goto: yes},
-			{Label: keyNo, Set: map[string]string{st.Save: "no"}, Goto: no},
+		yesNo := []*Choice{{Label: keyYes, Goto: yes}, {Label: keyNo, Goto: no}}
+		if st.Save != "" {
+			yesNo[0].Set, yesNo[1].Set = map[string]string{st.Save: "yes"}, map[string]string{st.Save: "no"}
 		}
+		return yesNo
+	}
+	if st.Input == InputText {
+		if st.Skip == "" || r.env.Channel == channels.Voice {
+			return nil
+		}
+		return []*Choice{{Label: keySkip, Goto: st.Skip}}
 	}
 	if r.env.LanguageHint == "" {
 		return st.Choices
@@ -849,6 +994,17 @@ func (r *run) labels(c *Choice) []string {
 		return l
 	}
 	return r.e.foldedLabels(c)
+}
+
+// onChannel reports whether a step's only: lets it run on channel ch.
+func onChannel(only string, ch channels.Kind) bool {
+	if only == "" {
+		return true
+	}
+	if not, ok := strings.CutPrefix(only, "!"); ok {
+		return not != string(ch)
+	}
+	return only == string(ch)
 }
 
 func isNumber(s string) bool {

@@ -37,7 +37,9 @@ func TestShippedFlowsPassCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := testConfig
-	cfg.Actions = map[string][]string{"open_case": {"ok"}, "link_phone": {"ok"}, "case_status": {"not_found", "new", "acknowledged", "referred", "in_progress", "resolved", "closed"}}
+	cfg.Actions = map[string][]string{"open_case": {"ok"}, "link_phone": {"ok"}, "case_status": {"not_found", "new", "acknowledged", "referred", "in_progress", "resolved", "closed"},
+		"sea_hold": {"ok"}, "sea_open": {"ok"}, "sea_finish": {"ok"}, "sea_erase": {"ok"}}
+	cfg.Validators = map[string]flows.Validator{"reference": testConfig.Validators["reference"], "phone": testConfig.Validators["reference"]}
 	for _, p := range flows.Check(defs, texts(t), cfg) {
 		t.Error(p)
 	}

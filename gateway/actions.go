@@ -34,7 +34,11 @@ func EngineConfig(base flows.Config) flows.Config {
 		actionCaseStatus: statuses,
 		actionLinkPhone:  {"ok"},
 	}
-	base.Validators = map[string]flows.Validator{"reference": validateReference}
+	base.Actions[actionSEAHold] = []string{"ok"}
+	base.Actions[actionSEAOpen] = []string{"ok"}
+	base.Actions[actionSEAFinish] = []string{"ok"}
+	base.Actions[actionSEAErase] = []string{"ok"}
+	base.Validators = map[string]flows.Validator{"reference": validateReference, "phone": validatePhone}
 	return base
 }
 
@@ -53,8 +57,16 @@ func validateReference(input string) (string, string) {
 	return "", "format"
 }
 
-func (g *Gateway) call(ctx context.Context, tx pgx.Tx, t *turn, c flows.Call) (flows.CallResult, error) {
+func (g *Gateway) call(ctx context.Context, tx pgx.Tx, t *turn, sess flows.Session, c flows.Call) (flows.CallResult, error) {
 	switch c.Action {
+	case actionSEAHold:
+		return g.seaHold(ctx, tx, t)
+	case actionSEAOpen:
+		return g.seaOpen(ctx, tx, t, c.Args)
+	case actionSEAFinish:
+		return g.seaFinish(ctx, tx, t, sess)
+	case actionSEAErase:
+		return g.seaErase(ctx, tx, t)
 	case actionOpenCase:
 		return g.openCase(ctx, tx, t, c.Args)
 	case actionCaseStatus:
@@ -98,7 +110,12 @@ func (g *Gateway) caseStatus(ctx context.Context, tx pgx.Tx, t *turn, args map[s
 	ref := cases.Reference(args["reference"])
 	status, err := cases.StatusOf(ctx, tx, ref)
 	if errors.Is(err, store.ErrNotFound) {
-		return flows.CallResult{Outcome: "not_found"}, nil
+		// A confidential report's reference answers the same way, and says no more.
+		r, serr := store.SEAReportByReference(ctx, tx, string(ref))
+		if errors.Is(serr, store.ErrNotFound) {
+			return flows.CallResult{Outcome: "not_found"}, nil
+		}
+		status, err = cases.Status(r.Status), serr
 	}
 	if err != nil {
 		return flows.CallResult{}, err

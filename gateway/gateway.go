@@ -42,6 +42,8 @@ type Config struct {
 	// Metrics, when set, counts what the pipeline does.
 	Metrics *Metrics
 	Logger  *slog.Logger
+	// SEA is how confidential reports are taken.
+	SEA SEAConfig
 }
 
 // Gateway implements channels.Receiver.
@@ -54,6 +56,7 @@ type Gateway struct {
 	rand    *rand.Rand
 	metrics *Metrics
 	log     *slog.Logger
+	sea     SEAConfig
 }
 
 // New checks the configuration and makes a Gateway.
@@ -62,7 +65,7 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, errors.New("gateway: Pool, Engine and River are required")
 	}
 	g := &Gateway{pool: cfg.Pool, engine: cfg.Engine, river: cfg.River, now: cfg.Now, rand: cfg.Rand,
-		metrics: cfg.Metrics, log: cfg.Logger}
+		metrics: cfg.Metrics, log: cfg.Logger, sea: cfg.SEA.withDefaults()}
 	if g.now == nil {
 		g.now = time.Now
 	}
@@ -146,7 +149,6 @@ type turn struct {
 	env       flows.Env
 	messageID int64 // the logged inbound message, once a call needed it
 	replies   []channels.Outbound
-	redacted  []bool
 	language  *string
 	optedOut  *bool
 }
@@ -190,9 +192,12 @@ func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (
 	inbound := store.Inbound{
 		ContactID: contact.ID, URNID: contact.URNID, InboxID: start.InboxID, Channel: in.Channel,
 		Text: in.Text, Payload: in.Payload, Media: in.Media, Redacted: sprint.Confidential, ReceivedAt: in.ReceivedAt,
+		ProviderID: in.MessageID,
 	}
 	for calls := 0; ; calls++ {
-		t.apply(sprint)
+		if err := g.apply(ctx, tx, t, sprint); err != nil {
+			return channels.Result{}, err
+		}
 		if sprint.Call == nil {
 			break
 		}
@@ -204,7 +209,7 @@ func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (
 				return channels.Result{}, err
 			}
 		}
-		res, err := g.call(ctx, tx, t, *sprint.Call)
+		res, err := g.call(ctx, tx, t, sprint.Session, *sprint.Call)
 		if err != nil {
 			return channels.Result{}, fmt.Errorf("%s: %w", sprint.Call.Action, err)
 		}
@@ -216,7 +221,7 @@ func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (
 	}
 	ids, err := store.FinishTurn(ctx, tx, store.TurnEnd{
 		Contact: contact, Inbound: inbound, InboundID: t.messageID, Replies: t.replies, Inline: in.Inline,
-		Redacted: t.redacted, State: state, At: now, Language: t.language, Hint: hintChanged, OptedOut: t.optedOut,
+		Redacted: redactions(t.replies), State: state, At: now, Language: t.language, Hint: hintChanged, OptedOut: t.optedOut,
 		Source: nonEmpty(in.Source),
 	})
 	if err != nil {
@@ -238,16 +243,20 @@ func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (
 	return channels.Result{Replies: t.replies}, nil
 }
 
-// apply takes a sprint's effects in order: replies are rendered for the channel, changes to
-// the contact are kept for the end of the turn (and the language for the rest of it).
-func (t *turn) apply(sprint flows.Sprint) {
+// apply takes a sprint's effects in order: replies are rendered for the channel, answers of a
+// confidential flow sealed into their report at once, changes to the contact kept for the end
+// of the turn (and the language for the rest of it).
+func (g *Gateway) apply(ctx context.Context, tx pgx.Tx, t *turn, sprint flows.Sprint) error {
 	for _, eff := range sprint.Effects {
 		switch e := eff.(type) {
 		case flows.Reply:
 			out := flows.Render(e.Message, t.in.Channel)
-			out.URN = t.in.URN
+			out.URN, out.Confidential = t.in.URN, e.Confidential
 			t.replies = append(t.replies, out)
-			t.redacted = append(t.redacted, false)
+		case flows.Seal:
+			if err := g.applySeal(ctx, tx, t, sprint.Session, e); err != nil {
+				return fmt.Errorf("seal answer: %w", err)
+			}
 		case flows.SetLanguage:
 			lang := e.Language
 			t.language, t.env.Language = &lang, lang
@@ -256,6 +265,16 @@ func (t *turn) apply(sprint flows.Sprint) {
 			t.optedOut = &opted
 		}
 	}
+	return nil
+}
+
+// redactions says which replies the message log keeps only as a placeholder.
+func redactions(replies []channels.Outbound) []bool {
+	r := make([]bool, len(replies))
+	for i, o := range replies {
+		r[i] = o.Confidential
+	}
+	return r
 }
 
 func (g *Gateway) draw(f func(*rand.Rand) string) string {

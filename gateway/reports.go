@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/sawt/sawt/channels"
+	"github.com/sawt/sawt/safeguarding"
 	"github.com/sawt/sawt/store"
 )
 
@@ -29,7 +30,7 @@ func (g *Gateway) RecordingReady(ctx context.Context, r channels.RecordingReady)
 		return fmt.Errorf("%w: recording without an ID", ErrBadInbound)
 	}
 	return pgx.BeginFunc(ctx, g.pool, func(tx pgx.Tx) error {
-		if err := store.RecordingReady(ctx, tx, r.ProviderID, r.CallID, r.URL, r.DurationSeconds, g.now()); err != nil {
+		if err := store.RecordingReady(ctx, tx, r.ProviderID, r.CallID, r.URL, r.DurationSeconds, r.Confidential, g.now()); err != nil {
 			return err
 		}
 		_, err := g.river.InsertTx(ctx, tx, FetchRecordingArgs{ProviderID: r.ProviderID}, nil)
@@ -57,11 +58,13 @@ type RecordingFetcher interface {
 }
 
 // FetchRecordingWorker keeps a recording's audio in the database, then deletes it at the
-// provider. Each half is recorded as it is done, so a retry repeats only what is missing.
+// provider. Each half is recorded as it is done, so a retry repeats only what is missing. A
+// confidential recording is encrypted to the PSEA focal points before it is written.
 type FetchRecordingWorker struct {
 	river.WorkerDefaults[FetchRecordingArgs]
 	Pool    *pgxpool.Pool
 	Fetcher RecordingFetcher
+	Sealer  *safeguarding.Sealer
 	Now     func() time.Time
 	Logger  *slog.Logger
 }
@@ -73,7 +76,7 @@ func (w *FetchRecordingWorker) Work(ctx context.Context, job *river.Job[FetchRec
 		return river.JobSnooze(channelOffSnooze)
 	}
 	id := job.Args.ProviderID
-	fetched, deleted, err := store.RecordingProgress(ctx, w.Pool, id)
+	fetched, deleted, confidential, err := store.RecordingProgress(ctx, w.Pool, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -88,6 +91,14 @@ func (w *FetchRecordingWorker) Work(ctx context.Context, job *river.Job[FetchRec
 		}
 		if err != nil {
 			return err
+		}
+		if confidential {
+			if w.Sealer == nil {
+				return errors.New("confidential recording: no sealer to encrypt it with")
+			}
+			if audio, err = w.Sealer.Seal(ctx, w.Pool, audio); err != nil {
+				return fmt.Errorf("seal recording: %w", err)
+			}
 		}
 		if err := store.StoreRecordingAudio(ctx, w.Pool, id, contentType, audio, now()); err != nil {
 			return err

@@ -22,6 +22,9 @@ type Inbound struct {
 	Media                     []channels.Media
 	Redacted                  bool
 	ReceivedAt                time.Time
+	// ProviderID is the provider's ID of the message in the chat (Telegram's message_id),
+	// for deleting it from the person's phone later.
+	ProviderID string
 }
 
 // logged is what the message log keeps of an inbound message: all of it, or for a
@@ -39,9 +42,10 @@ func InsertInbound(ctx context.Context, tx pgx.Tx, m Inbound) (int64, error) {
 	text, payload, media := m.logged()
 	var id int64
 	err := tx.QueryRow(ctx, `
-		INSERT INTO messages (contact_id, urn_id, channel, direction, inbox_id, text, redacted, payload, media, status, created_at, updated_at)
-		VALUES ($1, $2, $3, 'in', $4, $5, $6, $7, $8, 'received', $9, $9) RETURNING id`,
-		m.ContactID, m.URNID, string(m.Channel), m.InboxID, text, m.Redacted, payload, media, m.ReceivedAt).Scan(&id)
+		INSERT INTO messages (contact_id, urn_id, channel, direction, inbox_id, text, redacted, payload, media, status, created_at, updated_at,
+		                      provider_id)
+		VALUES ($1, $2, $3, 'in', $4, $5, $6, $7, $8, 'received', $9, $9, nullif($10, '')) RETURNING id`,
+		m.ContactID, m.URNID, string(m.Channel), m.InboxID, text, m.Redacted, payload, media, m.ReceivedAt, m.ProviderID).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("log inbound message: %w", err)
 	}
@@ -52,10 +56,11 @@ func InsertInbound(ctx context.Context, tx pgx.Tx, m Inbound) (int64, error) {
 func RepliesToInbox(ctx context.Context, db DB, inboxID int64) ([]channels.Outbound, error) {
 	rows, err := db.Query(ctx, `
 		SELECT o.id, o.channel, u.urn, coalesce(o.language, ''), o.text, coalesce(o.choices, '[]'), coalesce(o.parts, '[]'),
-		       coalesce(o.expect, '')
+		       coalesce(o.expect, ''), o.redacted, b.body
 		FROM messages i
 		JOIN messages o ON o.reply_to = i.id
 		JOIN urns u ON u.id = o.urn_id
+		LEFT JOIN confidential_bodies b ON b.message_id = o.id
 		WHERE i.inbox_id = $1 ORDER BY o.id`, inboxID)
 	if err != nil {
 		return nil, err
@@ -63,9 +68,12 @@ func RepliesToInbox(ctx context.Context, db DB, inboxID int64) ([]channels.Outbo
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (channels.Outbound, error) {
 		var o channels.Outbound
 		var kind, urn string
-		err := row.Scan(&o.ID, &kind, &urn, &o.Language, &o.Text, &o.Choices, &o.Parts, &o.Expect)
+		var body []byte
+		if err := row.Scan(&o.ID, &kind, &urn, &o.Language, &o.Text, &o.Choices, &o.Parts, &o.Expect, &o.Confidential, &body); err != nil {
+			return o, err
+		}
 		o.Channel, o.URN = channels.Kind(kind), channels.URN(urn)
-		return o, err
+		return o, withBody(&o, body)
 	})
 }
 
@@ -73,17 +81,25 @@ func RepliesToInbox(ctx context.Context, db DB, inboxID int64) ([]channels.Outbo
 func OutboundMessage(ctx context.Context, db DB, id int64) (channels.Outbound, channels.Status, error) {
 	var o channels.Outbound
 	var kind, urn, status string
+	var body []byte
 	err := db.QueryRow(ctx, `
 		SELECT o.id, o.channel, u.urn, coalesce(o.language, ''), o.text, coalesce(o.choices, '[]'), coalesce(o.parts, '[]'),
-		       coalesce(o.expect, ''), o.status
+		       coalesce(o.expect, ''), o.status, o.redacted, b.body
 		FROM messages o JOIN urns u ON u.id = o.urn_id
+		LEFT JOIN confidential_bodies b ON b.message_id = o.id
 		WHERE o.id = $1 AND o.direction = 'out'`, id).
-		Scan(&o.ID, &kind, &urn, &o.Language, &o.Text, &o.Choices, &o.Parts, &o.Expect, &status)
+		Scan(&o.ID, &kind, &urn, &o.Language, &o.Text, &o.Choices, &o.Parts, &o.Expect, &status, &o.Confidential, &body)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, "", ErrNotFound
 	}
+	if err != nil {
+		return o, "", err
+	}
 	o.Channel, o.URN = channels.Kind(kind), channels.URN(urn)
-	return o, channels.Status(status), err
+	if o.Confidential && body == nil && channels.Status(status) == channels.StatusQueued {
+		return o, "", fmt.Errorf("confidential reply %d: its text is no longer kept", id)
+	}
+	return o, channels.Status(status), withBody(&o, body)
 }
 
 // OlderQueued reports whether a reply older than id, to the same address, is still waiting to
@@ -107,7 +123,8 @@ func MarkSent(ctx context.Context, db DB, id int64, res channels.SendResult, at 
 		WITH m AS (
 			UPDATE messages SET status = $2, provider_id = nullif($3, ''), sent_at = $4, updated_at = $4,
 			       attempts = attempts + 1, error = NULL, error_code = NULL
-			WHERE id = $1 RETURNING id)
+			WHERE id = $1 RETURNING id),
+		b AS (DELETE FROM confidential_bodies WHERE message_id = $1)
 		INSERT INTO provider_messages (provider_id, message_id, status, updated_at)
 		SELECT p, m.id, $2, $4 FROM m, unnest($5::text[]) AS p
 		ON CONFLICT (provider_id) DO NOTHING`, id, string(res.Status), res.ProviderID, at, res.ProviderIDs)
@@ -152,6 +169,7 @@ func MarkAttempt(ctx context.Context, db DB, id int64, errText string, failed bo
 		errText = strings.ToValidUTF8(errText[:maxErrorText], "") + "…"
 	}
 	_, err := db.Exec(ctx, `
+		WITH b AS (DELETE FROM confidential_bodies WHERE message_id = $1 AND $3)
 		UPDATE messages SET attempts = attempts + 1, error = $2, updated_at = $4,
 		       status = CASE WHEN $3 THEN 'failed' ELSE status END
 		WHERE id = $1`, id, errText, failed, at)

@@ -40,14 +40,16 @@ func LinkRecordings(ctx context.Context, db DB, caseID, contactID int64, provide
 	return err
 }
 
-// RecordingReady notes that the provider has a finished recording to fetch.
-func RecordingReady(ctx context.Context, db DB, providerID, callID, url string, duration int, at time.Time) error {
+// RecordingReady notes that the provider has a finished recording to fetch. A confidential
+// one (made in answer to a confidential question) stays confidential whatever comes after.
+func RecordingReady(ctx context.Context, db DB, providerID, callID, url string, duration int, confidential bool, at time.Time) error {
 	_, err := db.Exec(ctx, `
-		INSERT INTO recordings (provider_id, call_id, url, duration_seconds, created_at)
-		VALUES ($1, nullif($2, ''), nullif($3, ''), $4, $5)
+		INSERT INTO recordings (provider_id, call_id, url, duration_seconds, confidential, created_at)
+		VALUES ($1, nullif($2, ''), nullif($3, ''), $4, $6, $5)
 		ON CONFLICT (provider_id) DO UPDATE SET call_id = coalesce(recordings.call_id, EXCLUDED.call_id),
-		    url = coalesce(EXCLUDED.url, recordings.url), duration_seconds = EXCLUDED.duration_seconds`,
-		providerID, callID, url, duration, at)
+		    url = coalesce(EXCLUDED.url, recordings.url), duration_seconds = EXCLUDED.duration_seconds,
+		    confidential = recordings.confidential OR EXCLUDED.confidential`,
+		providerID, callID, url, duration, at, confidential)
 	return err
 }
 
@@ -79,15 +81,16 @@ func scanRecording(row pgx.Row) (Recording, error) {
 }
 
 // RecordingProgress says how far keeping a recording has gone: fetched here, deleted at the
-// provider. It reads neither the audio nor anything else.
-func RecordingProgress(ctx context.Context, db DB, providerID string) (fetched, deleted bool, err error) {
+// provider; and whether it is confidential (kept only encrypted). It reads neither the audio
+// nor anything else.
+func RecordingProgress(ctx context.Context, db DB, providerID string) (fetched, deleted, confidential bool, err error) {
 	err = db.QueryRow(ctx, `
-		SELECT fetched_at IS NOT NULL, deleted_at_provider IS NOT NULL FROM recordings WHERE provider_id = $1`,
-		providerID).Scan(&fetched, &deleted)
+		SELECT fetched_at IS NOT NULL, deleted_at_provider IS NOT NULL, confidential FROM recordings WHERE provider_id = $1`,
+		providerID).Scan(&fetched, &deleted, &confidential)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return false, false, ErrNotFound
+		return false, false, false, ErrNotFound
 	}
-	return fetched, deleted, err
+	return fetched, deleted, confidential, err
 }
 
 // RecordingByProviderID finds one recording, with its audio.
@@ -108,7 +111,7 @@ func RecordingsOfCase(ctx context.Context, db DB, caseID int64) ([]Recording, er
 // the provider no longer holds (or never had fetched: nothing to keep then either).
 func PurgeOrphanRecordings(ctx context.Context, db DB, cutoff time.Time) (int64, error) {
 	tag, err := db.Exec(ctx, `
-		DELETE FROM recordings WHERE case_id IS NULL AND created_at < $1
+		DELETE FROM recordings WHERE case_id IS NULL AND sea_report_id IS NULL AND created_at < $1
 		AND (deleted_at_provider IS NOT NULL OR fetched_at IS NULL AND url IS NULL)`, cutoff)
 	return tag.RowsAffected(), err
 }

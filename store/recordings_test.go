@@ -19,7 +19,7 @@ func TestPurgeOrphanRecordings(t *testing.T) {
 	old := now.Add(-10 * time.Hour)
 	ready := func(sid string, at time.Time, deleted bool) {
 		t.Helper()
-		if err := store.RecordingReady(ctx, pool, sid, "CA1", "https://api.twilio.com/x/"+sid, 5, at); err != nil {
+		if err := store.RecordingReady(ctx, pool, sid, "CA1", "https://api.twilio.com/x/"+sid, 5, false, at); err != nil {
 			t.Fatal(err)
 		}
 		if err := store.StoreRecordingAudio(ctx, pool, sid, "audio/mpeg", []byte("ID3"), at); err != nil {

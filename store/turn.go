@@ -141,10 +141,10 @@ func FinishTurn(ctx context.Context, tx pgx.Tx, e TurnEnd) ([]int64, error) {
 		text, payload, media := in.logged()
 		b.Queue(`WITH i AS (
 			INSERT INTO messages (contact_id, urn_id, channel, direction, inbox_id, text, redacted, payload, media,
-			                      status, created_at, updated_at)
-			VALUES ($1, $2, $3, 'in', $14, $15, $16, $17, $18, 'received', $19, $19) RETURNING id)
+			                      status, created_at, updated_at, provider_id)
+			VALUES ($1, $2, $3, 'in', $14, $15, $16, $17, $18, 'received', $19, $19, nullif($20, '')) RETURNING id)
 			`+fmt.Sprintf(insertReplies, "(SELECT id FROM i)"),
-			append(replyArgs, in.InboxID, text, in.Redacted, payload, media, in.ReceivedAt)...)
+			append(replyArgs, in.InboxID, text, in.Redacted, payload, media, in.ReceivedAt, in.ProviderID)...)
 	}
 	b.Queue(`INSERT INTO sessions (contact_id, state, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (contact_id) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at`,
@@ -177,6 +177,9 @@ func FinishTurn(ctx context.Context, tx pgx.Tx, e TurnEnd) ([]int64, error) {
 		return nil, fmt.Errorf("save session: %w", err)
 	}
 	slices.Sort(ids) // drawn from one sequence in insertion order
+	if err := keepConfidentialBodies(ctx, tx, e, ids); err != nil {
+		return nil, err
+	}
 	return ids, nil
 }
 

@@ -10,12 +10,26 @@ import (
 	"github.com/sawt/sawt/channels"
 )
 
-// Sender records every message and answers with the next scripted error, if any.
+// Sender records every message and answers with the next scripted error, if any. It is also a
+// channels.Eraser that records what it was asked to erase.
 type Sender struct {
-	mu     sync.Mutex
-	sent   []channels.Outbound
-	errs   []error
-	notify chan channels.Outbound
+	mu        sync.Mutex
+	sent      []channels.Outbound
+	errs      []error
+	notify    chan channels.Outbound
+	erased    []Erasure
+	eraseErrs []error
+}
+
+var (
+	_ channels.Sender = (*Sender)(nil)
+	_ channels.Eraser = (*Sender)(nil)
+)
+
+// Erasure is one successful call of Sender.Erase.
+type Erasure struct {
+	URN channels.URN
+	IDs []string
 }
 
 // NewSender makes a Sender; its Sent channel receives every successfully sent message.
@@ -54,3 +68,30 @@ func (s *Sender) Sent() []channels.Outbound {
 
 // Delivered receives each message as it is sent.
 func (s *Sender) Delivered() <-chan channels.Outbound { return s.notify }
+
+// FailNextErase makes the next erasures fail with these errors, in order.
+func (s *Sender) FailNextErase(errs ...error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.eraseErrs = append(s.eraseErrs, errs...)
+}
+
+// Erase implements channels.Eraser: it records the call, or answers the next scripted error.
+func (s *Sender) Erase(ctx context.Context, urn channels.URN, ids []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.eraseErrs) > 0 {
+		err := s.eraseErrs[0]
+		s.eraseErrs = s.eraseErrs[1:]
+		return err
+	}
+	s.erased = append(s.erased, Erasure{URN: urn, IDs: append([]string(nil), ids...)})
+	return nil
+}
+
+// Erased returns the erasures so far.
+func (s *Sender) Erased() []Erasure {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Erasure(nil), s.erased...)
+}

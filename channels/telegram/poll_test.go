@@ -17,7 +17,7 @@ import (
 func runPolling(t *testing.T, api *channeltest.TelegramAPI, dbURL string) (a *app.App, stop func()) {
 	t.Helper()
 	a, err := app.New(context.Background(), app.Config{
-		DatabaseURL: dbURL, TelegramToken: api.Token, TelegramAPIURL: api.URL, TelegramChatRate: 1000,
+		DataDir: t.TempDir(), DatabaseURL: dbURL, TelegramToken: api.Token, TelegramAPIURL: api.URL, TelegramChatRate: 1000,
 		HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, app.Options{Workers: true})

@@ -162,12 +162,27 @@ func (c *Channel) background(what string, f func(ctx context.Context) error) {
 	}()
 }
 
-// redact removes the bot token from an error's text: the Bot API puts it in every URL.
+// redact removes the bot token from an error's text: the Bot API puts it in every URL. It also
+// drops the body the client library quotes when an answer is not valid JSON: a broken answer to
+// sendMessage or getUpdates may hold what people wrote, which must not reach a log.
 func (c *Channel) redact(err error) string {
 	if err == nil {
 		return ""
 	}
-	return Redact(err.Error(), c.cfg.Token)
+	return Redact(withoutBody(err.Error()), c.cfg.Token)
+}
+
+// undecodable starts the library's error for an answer that is not JSON:
+// "error decode response body for method <method>, <body>, <decoding error>".
+const undecodable = "error decode response body for method "
+
+func withoutBody(s string) string {
+	i := strings.Index(s, undecodable)
+	if i < 0 {
+		return s
+	}
+	method, _, _ := strings.Cut(s[i+len(undecodable):], ",")
+	return s[:i] + undecodable + method + ": the answer is not JSON (body not shown)"
 }
 
 // Redact removes a bot token from s.

@@ -55,6 +55,7 @@ func parseMessage(updateID int64, m *models.Message) action {
 	if err != nil {
 		return action{ignore: err.Error()}
 	}
+	in.MessageID = strconv.Itoa(m.ID) // kept so that the message can be erased later
 	in.Text = m.Text
 	switch {
 	case m.Text != "":
@@ -105,7 +106,7 @@ func parseCallback(updateID int64, cq *models.CallbackQuery) action {
 	if err != nil {
 		return action{ignore: err.Error(), callback: cq}
 	}
-	in.Payload = cq.Data
+	in.Payload = cq.Data // no MessageID: a pressed button is no message of the person's
 	return action{inbound: &in, callback: cq}
 }
 

@@ -10,7 +10,8 @@ import (
 )
 
 // ServeStatus takes Twilio's reports: an SMS's delivery (MessageStatus), a finished recording
-// (RecordingStatus) and the end of a call (CallStatus).
+// (RecordingStatus) and the end of a call (CallStatus). A recording reported at
+// StatusPath?confidential=1 (the callback of a confidential question) is confidential.
 func (c *Channel) ServeStatus(w http.ResponseWriter, r *http.Request) {
 	form, err := c.form(w, r)
 	if err != nil {
@@ -80,6 +81,8 @@ func (c *Channel) recordingStatus(r *http.Request, form url.Values) error {
 	return c.cfg.Reports.RecordingReady(r.Context(), channels.RecordingReady{
 		ProviderID: form.Get("RecordingSid"), CallID: form.Get("CallSid"), URL: form.Get("RecordingUrl"),
 		DurationSeconds: duration,
+		// Set by our own recordingStatusCallback URL, which the signature covers (form checked it).
+		Confidential: r.URL.Query().Get(confidentialQuery) == "1",
 	})
 }
 

@@ -56,7 +56,7 @@ func newEnvOpts(t testing.TB, edit func(*app.Config), opts app.Options) *env {
 	t.Helper()
 	logs := &bytes.Buffer{}
 	cfg := app.Config{
-		DatabaseURL: pgtest.NewURL(t),
+		DataDir: t.TempDir(), DatabaseURL: pgtest.NewURL(t),
 		TwilioSID:   accountSID,
 		TwilioToken: authToken,
 		TwilioFrom:  fromNumber,

@@ -197,7 +197,7 @@ func (c *Channel) render(replies []channels.Outbound, next int) []byte {
 	switch {
 	case last.Expect == "text":
 		rec := record{Action: action, Method: http.MethodPost, MaxLength: recordMax, Timeout: recordSilence,
-			FinishOnKey: "#", PlayBeep: true, RecordingStatusCallback: c.public + StatusPath,
+			FinishOnKey: "#", PlayBeep: true, RecordingStatusCallback: c.recordingCallback(last.Confidential),
 			RecordingStatusCallbackEvent: "completed"}
 		hint := c.each(langs, keyRecord)
 		verbs = append(verbs, all...)
@@ -231,6 +231,19 @@ func (c *Channel) render(replies []channels.Outbound, next int) []byte {
 	verbs = append(verbs, c.each(langs, keyGoodbye)...)
 	verbs = append(verbs, hangupVerb{})
 	return twiml{Verbs: verbs}.bytes()
+}
+
+// confidentialQuery marks a recording status callback as the answer to a confidential
+// question. Twilio signs the URL it calls, query included, so the mark cannot be forged.
+const confidentialQuery = "confidential"
+
+// recordingCallback is where Twilio reports a finished recording: the status URL, marked when
+// the question was confidential so that the report says so (RecordingReady.Confidential).
+func (c *Channel) recordingCallback(confidential bool) string {
+	if confidential {
+		return c.public + StatusPath + "?" + confidentialQuery + "=1"
+	}
+	return c.public + StatusPath
 }
 
 // languages are the languages a message is in: one, or several for the language menu, where

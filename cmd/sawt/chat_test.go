@@ -116,7 +116,7 @@ func TestChatPipedComplaint(t *testing.T) {
 	}
 
 	// The same person comes back, without --lang: Sawt knows their language and their case.
-	again := []string{"hi", "3", printed}
+	again := []string{"hi", "4", printed}
 	r2 := runSawt(t, vars, strings.Join(again, "\n")+"\n", "chat", "--urn", "terminal:x")
 	if r2.code != exitOK {
 		t.Fatalf("second chat: exit code %d, want %d; stderr:\n%s", r2.code, exitOK, r2.stderr)
@@ -154,7 +154,7 @@ func TestChatTelegramButtons(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit code %d, want %d; stderr:\n%s", r.code, exitOK, r.stderr)
 	}
-	const buttons = "\n[1 Make a complaint] [2 Give feedback or a suggestion] [3 Check a complaint] [4 Information] [5 Ask for a call back] [6 Change language]\n"
+	const buttons = "\n[1 Make a complaint] [2 Give feedback or a suggestion] [3 Report abuse or exploitation by aid workers (confidential)] [4 Check a complaint] [5 Information] [6 Ask for a call back] [7 Change language]\n"
 	if !strings.Contains(r.stdout, buttons) {
 		t.Errorf("the menu is not shown as one line of buttons %q:\n%s", buttons, r.stdout)
 	}

@@ -44,6 +44,8 @@ var commands = []command{
 	{"migrate", "bring the database schema up to date", runMigrate},
 	{"flows", "work with the conversation flows (flows check)", runFlows},
 	{"prompts", "list the phone line's voice prompts: the script to record, and what is missing", runPrompts},
+	{"psea", "for PSEA focal points: keys, and reading SEA reports (psea keygen|recipients|list|show|status)", runPsea},
+	{"audit", "check or list the audit log of sensitive data (audit verify, audit list)", runAudit},
 }
 
 func main() {

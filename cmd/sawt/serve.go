@@ -23,7 +23,13 @@ Stops gracefully on SIGINT or SIGTERM.`))
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	level := slog.LevelInfo
+	if v := e.getenv("SAWT_LOG_LEVEL"); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("%w: SAWT_LOG_LEVEL=%q must be debug, info, warn or error", app.ErrConfig, v)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Logger = log
 	a, err := app.New(ctx, cfg, app.Options{Workers: true})
 	if err != nil {

@@ -227,6 +227,32 @@ func FormatCases(ctx context.Context, db store.DB, b *strings.Builder) error {
 	return rows.Err()
 }
 
+// FormatSEAReports writes the confidential reports of the database, without content (there
+// is none in clear): reference, status, how many sealed parts and recordings.
+func FormatSEAReports(ctx context.Context, db store.DB, b *strings.Builder) error {
+	rows, err := db.Query(ctx, `
+		SELECT reference, status, channel, complete, ack_due_at - created_at, alerted_at IS NOT NULL,
+		       (SELECT count(*) FROM sea_parts p WHERE p.report_id = r.id),
+		       (SELECT count(*) FROM recordings c WHERE c.sea_report_id = r.id)
+		FROM sea_reports r ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ref, status, ch string
+		var complete, alerted bool
+		var ackIn time.Duration
+		var parts, recordings int
+		if err := rows.Scan(&ref, &status, &ch, &complete, &ackIn, &alerted, &parts, &recordings); err != nil {
+			return err
+		}
+		fmt.Fprintf(b, "=== sea %s status=%s channel=%s complete=%t ack_in=%s alerted=%t sealed_parts=%d recordings=%d\n",
+			ref, status, ch, complete, ackIn, alerted, parts, recordings)
+	}
+	return rows.Err()
+}
+
 // FormatURNs writes the addresses of contacts that have more than one (a shared phone number
 // kept), for the end of a transcript.
 func FormatURNs(ctx context.Context, db store.DB, b *strings.Builder) error {

@@ -49,7 +49,7 @@ func runTranscript(t *testing.T, file string) {
 	ctx := context.Background()
 	clock := NewClock()
 	a, err := app.New(ctx, app.Config{
-		DatabaseURL: pgtest.NewURL(t), Now: clock.Now, Rand: Rand(),
+		DataDir: t.TempDir(), DatabaseURL: pgtest.NewURL(t), Now: clock.Now, Rand: Rand(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, app.Options{})
 	if err != nil {
@@ -86,6 +86,9 @@ func runTranscript(t *testing.T, file string) {
 	if err := FormatCases(ctx, a.Pool, &b); err != nil {
 		t.Fatal(err)
 	}
+	if err := FormatSEAReports(ctx, a.Pool, &b); err != nil {
+		t.Fatal(err)
+	}
 	if err := FormatURNs(ctx, a.Pool, &b); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +107,9 @@ func runTranscript(t *testing.T, file string) {
 // lastReference is the display form of the newest case's reference, for $REF.
 func lastReference(ctx context.Context, t *testing.T, a *app.App) string {
 	var ref string
-	err := a.Pool.QueryRow(ctx, `SELECT reference FROM cases ORDER BY id DESC LIMIT 1`).Scan(&ref)
+	err := a.Pool.QueryRow(ctx, `
+		SELECT reference FROM (SELECT reference, created_at FROM cases UNION ALL SELECT reference, created_at FROM sea_reports) r
+		ORDER BY created_at DESC LIMIT 1`).Scan(&ref)
 	if err != nil {
 		if store.IsNoRows(err) {
 			return ""

@@ -131,6 +131,9 @@ func start(t *testing.T, vars map[string]string, stdin string, args ...string) *
 	p := &proc{done: make(chan struct{})}
 	p.cmd = exec.Command(sawtBinary(t), args...)
 	p.cmd.Env = baseEnv(vars)
+	if _, set := vars["SAWT_DATA_DIR"]; !set {
+		p.cmd.Dir = t.TempDir() // the default ./sawt-data (the escrow key) goes there
+	}
 	p.cmd.Stdin = strings.NewReader(stdin)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -195,7 +195,7 @@ func TestServeReusesCluster(t *testing.T) {
 	}
 
 	// Someone else checks the case while serve runs: chat uses serve's server.
-	code, stdout, stderr = runSawt(t, env, "hi\n3\n"+strings.ReplaceAll(reference, " ", "")+"\n",
+	code, stdout, stderr = runSawt(t, env, "hi\n4\n"+strings.ReplaceAll(reference, " ", "")+"\n",
 		"chat", "--lang", "en", "--urn", "terminal:e2e-neighbour")
 	if code != 0 {
 		t.Fatalf("status chat exited with %d; stderr:\n%s", code, stderr)
