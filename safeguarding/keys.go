@@ -206,7 +206,9 @@ func ParseRecipient(s string) (*age.X25519Recipient, error) {
 		return nil, errors.New("the public key is empty")
 	case strings.HasPrefix(s, "AGE-SECRET-KEY-"):
 		return nil, errors.New("this is a secret key, not a public key: give the age1… public key, and keep the secret key off the server")
-	case strings.HasPrefix(s, "age1pq"):
+	case strings.HasPrefix(s, "age1pq1"):
+		// The post-quantum keys' prefix is "age1pq" and bech32's "1"; an X25519 key (prefix
+		// "age", then "1") may itself begin "age1pq…" by chance.
 		return nil, errors.New("post-quantum age keys are not supported: give an X25519 public key (age1…, from sawt psea keygen)")
 	case !strings.HasPrefix(s, "age1"):
 		return nil, fmt.Errorf("%q is not an age public key: it should start with age1 (sawt psea keygen prints one)", s)
