@@ -199,7 +199,7 @@ func (g *Gateway) seaFinish(ctx context.Context, tx pgx.Tx, t *turn, sess flows.
 	if err != nil {
 		return flows.CallResult{}, err
 	}
-	if err := g.alertFocalPoints(ctx, tx, r, alertNew, t.env.Now); err != nil {
+	if err := alertFocalPoints(ctx, tx, g.river, g.sea, g.log, r, alertNew, t.env.Now); err != nil {
 		return flows.CallResult{}, err
 	}
 	return flows.CallResult{Outcome: "ok", Vars: map[string]string{

@@ -23,25 +23,27 @@ const (
 	alertOverdue = "psea.alert.overdue"
 )
 
-// alertFocalPoints queues an alert to every focal point registered with a Telegram chat or a
-// phone number, in their language, and notes that it was done.
-func (g *Gateway) alertFocalPoints(ctx context.Context, tx pgx.Tx, r store.SEAReport, key string, now time.Time) error {
-	n, err := alertFocalPoints(ctx, tx, g.river, g.sea, r, key, now)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		g.log.Warn("no PSEA focal point can be alerted: register one with a Telegram chat or phone number", "report", r.ID)
-	}
-	return store.MarkSEAAlerted(ctx, tx, r.ID, key == alertOverdue, now)
-}
-
 type alertTarget struct {
 	kind channels.Kind
 	urn  channels.URN
 }
 
-func alertFocalPoints(ctx context.Context, tx pgx.Tx, rc *river.Client[pgx.Tx], cfg SEAConfig, r store.SEAReport, key string, now time.Time) (int, error) {
+// alertFocalPoints queues an alert to every focal point registered with a Telegram chat or a
+// phone number, in their language, and notes that it was done (a reminder, for an overdue one).
+func alertFocalPoints(ctx context.Context, tx pgx.Tx, rc *river.Client[pgx.Tx], cfg SEAConfig, log *slog.Logger,
+	r store.SEAReport, key string, now time.Time) error {
+	sent, err := queueAlerts(ctx, tx, rc, cfg, r, key, now)
+	if err != nil {
+		return err
+	}
+	if sent == 0 {
+		log.Warn("no PSEA focal point can be alerted: register one with a Telegram chat or phone number", "report", r.ID)
+	}
+	return store.MarkSEAAlerted(ctx, tx, r.ID, key == alertOverdue, now)
+}
+
+// queueAlerts queues the alert messages and says how many.
+func queueAlerts(ctx context.Context, tx pgx.Tx, rc *river.Client[pgx.Tx], cfg SEAConfig, r store.SEAReport, key string, now time.Time) (int, error) {
 	recipients, err := store.ListPSEARecipients(ctx, tx)
 	if err != nil {
 		return 0, err
@@ -154,14 +156,7 @@ func (w *SEASweepWorker) Work(ctx context.Context, _ *river.Job[SEASweepArgs]) e
 				if err != nil {
 					return err
 				}
-				n, err := alertFocalPoints(ctx, tx, w.River, cfg, r, batch.key, t)
-				if err != nil {
-					return err
-				}
-				if n == 0 {
-					log.Warn("no PSEA focal point can be alerted: register one with a Telegram chat or phone number", "report", id)
-				}
-				return store.MarkSEAAlerted(ctx, tx, id, batch.key == alertOverdue, t)
+				return alertFocalPoints(ctx, tx, w.River, cfg, log, r, batch.key, t)
 			})
 			if err != nil {
 				return err

@@ -12,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/sawt/sawt/app"
 	"github.com/sawt/sawt/store"
 )
 
@@ -95,23 +94,11 @@ With --limit N, only the newest N.`)
 // DATABASE_URL), brings its schema up to date so that a fresh one has an audit log, and runs
 // fn, then closes it again.
 func withAuditDatabase(ctx context.Context, e *env, fn func(*pgxpool.Pool) error) error {
-	cfg, err := config(e)
+	pool, _, closeDB, err := openMigrated(ctx, e)
 	if err != nil {
 		return err
 	}
-	pool, srv, err := app.OpenDatabase(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		pool.Close()
-		if srv != nil {
-			_ = srv.Stop()
-		}
-	}()
-	if _, err := store.Migrate(ctx, pool); err != nil {
-		return err
-	}
+	defer closeDB()
 	return fn(pool)
 }
 

@@ -21,7 +21,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/term"
 
-	"github.com/sawt/sawt/app"
 	"github.com/sawt/sawt/cases"
 	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/locales"
@@ -154,33 +153,16 @@ func (p *passphrases) read(prompt string) (string, error) {
 
 // pseaDB opens the database and brings its schema up to date, so a fresh one works.
 func pseaDB(ctx context.Context, e *env) (*pgxpool.Pool, *time.Location, func(), error) {
-	cfg, err := config(e)
+	pool, cfg, closeDB, err := openMigrated(ctx, e)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tz := cfg.Timezone
-	if tz == "" {
-		tz = app.DefaultTimezone
-	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := time.LoadLocation(cfg.Timezone) // checked with the configuration
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: SAWT_TIMEZONE=%q is not a known time zone (e.g. Asia/Baghdad)", app.ErrConfig, tz)
-	}
-	pool, srv, err := app.OpenDatabase(ctx, cfg)
-	if err != nil {
+		closeDB()
 		return nil, nil, nil, err
 	}
-	closeAll := func() {
-		pool.Close()
-		if srv != nil {
-			_ = srv.Stop()
-		}
-	}
-	if _, err := store.Migrate(ctx, pool); err != nil {
-		closeAll()
-		return nil, nil, nil, err
-	}
-	return pool, loc, closeAll, nil
+	return pool, loc, closeDB, nil
 }
 
 func audit(ctx context.Context, db store.DB, actor, action, subject, detail string) error {
