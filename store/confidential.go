@@ -152,13 +152,15 @@ func SEAReportsToAlert(ctx context.Context, db DB, idleSince time.Time) ([]int64
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
-// OverdueSEAReports are reports not acknowledged by their deadline, not reminded of since
-// remindedBefore.
+// OverdueSEAReports are reports not acknowledged by their deadline that focal points were
+// told of and should now be reminded of: at the deadline, then each time nobody was told for
+// a while (remindedBefore). A report first told of after its deadline (an unfinished one the
+// person left late) waits that while too, rather than following its alert with a reminder.
 func OverdueSEAReports(ctx context.Context, db DB, now, remindedBefore time.Time) ([]int64, error) {
 	rows, err := db.Query(ctx, `
 		SELECT id FROM sea_reports
 		WHERE status = 'new' AND ack_due_at < $1 AND alerted_at IS NOT NULL
-		  AND (reminded_at IS NULL OR reminded_at < $2)
+		  AND (coalesce(reminded_at, alerted_at) < $2 OR (reminded_at IS NULL AND alerted_at < ack_due_at))
 		ORDER BY id`, now, remindedBefore)
 	if err != nil {
 		return nil, err
