@@ -101,7 +101,7 @@ func (g *Gateway) openCase(ctx context.Context, tx pgx.Tx, t *turn, args map[str
 	}
 	g.metrics.caseOpened(c.Category)
 	return flows.CallResult{Outcome: "ok", Vars: map[string]string{
-		"reference": displayReference(c.Reference, t.env.Language),
+		"reference": displayReference(c.Reference, t.env.Language, t.env.Channel),
 		"ack_days":  fmt.Sprint(c.AckDays),
 	}}, nil
 }
@@ -121,7 +121,7 @@ func (g *Gateway) caseStatus(ctx context.Context, tx pgx.Tx, t *turn, args map[s
 		return flows.CallResult{}, err
 	}
 	return flows.CallResult{Outcome: string(status), Vars: map[string]string{
-		"reference": displayReference(ref, t.env.Language),
+		"reference": displayReference(ref, t.env.Language, t.env.Channel),
 	}}, nil
 }
 
@@ -149,8 +149,13 @@ func (g *Gateway) linkPhone(ctx context.Context, tx pgx.Tx, t *turn, args map[st
 
 // displayReference groups a reference for reading. In right-to-left text the groups are
 // joined by a no-break space: a plain space between two numbers lets the bidi algorithm show
-// "0937 4821" for 4821 0937, while a single no-break space keeps them one number.
-func displayReference(ref cases.Reference, lang string) string {
+// "0937 4821" for 4821 0937, while a single no-break space keeps them one number. On the
+// phone it is spoken digit by digit ("4, 8, 2, 1, …"): speech would read 4821 as a number in
+// the thousands, which nobody can key in again.
+func displayReference(ref cases.Reference, lang string, channel channels.Kind) string {
+	if channel == channels.Voice {
+		return strings.Join(strings.Split(string(ref), ""), ", ")
+	}
 	d := ref.Display()
 	if locales.RTL(lang) {
 		return strings.ReplaceAll(d, " ", "\u00a0")

@@ -203,7 +203,7 @@ func (g *Gateway) seaFinish(ctx context.Context, tx pgx.Tx, t *turn, sess flows.
 		return flows.CallResult{}, err
 	}
 	return flows.CallResult{Outcome: "ok", Vars: map[string]string{
-		"reference":  displayReference(cases.Reference(r.Reference), t.env.Language),
+		"reference":  displayReference(cases.Reference(r.Reference), t.env.Language, t.env.Channel),
 		"ack_hours":  strconv.Itoa(int(r.AckDueAt.Sub(r.CreatedAt).Hours())),
 		varSEAReport: "",
 	}}, nil

@@ -98,9 +98,10 @@ func RecordingByProviderID(ctx context.Context, db DB, providerID string) (Recor
 	return scanRecording(db.QueryRow(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE provider_id = $1`, providerID))
 }
 
-// RecordingsOfCase lists a case's recordings, oldest first, with their audio.
+// RecordingsOfCase lists a case's recordings, oldest first, with their audio. Confidential
+// recordings belong to SEA reports, never to a case, and are never listed here.
 func RecordingsOfCase(ctx context.Context, db DB, caseID int64) ([]Recording, error) {
-	rows, err := db.Query(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE case_id = $1 ORDER BY id`, caseID)
+	rows, err := db.Query(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE case_id = $1 AND NOT confidential ORDER BY id`, caseID)
 	if err != nil {
 		return nil, err
 	}
@@ -114,4 +115,38 @@ func PurgeOrphanRecordings(ctx context.Context, db DB, cutoff time.Time) (int64,
 		DELETE FROM recordings WHERE case_id IS NULL AND sea_report_id IS NULL AND created_at < $1
 		AND (deleted_at_provider IS NOT NULL OR fetched_at IS NULL AND url IS NULL)`, cutoff)
 	return tag.RowsAffected(), err
+}
+
+// RecordingListing is a recording as listed for staff: no audio, and the reference of its
+// case, if it has one yet.
+type RecordingListing struct {
+	Recording
+	CaseReference string
+	AudioBytes    int
+}
+
+// ListRecordings lists recordings that are not confidential, newest first: those of one case
+// when caseID is not nil, and at most limit (0: all).
+func ListRecordings(ctx context.Context, db DB, caseID *int64, limit int) ([]RecordingListing, error) {
+	q := `SELECT r.id, r.provider_id, coalesce(r.call_id, ''), r.contact_id, r.case_id, coalesce(r.url, ''),
+		coalesce(r.duration_seconds, 0), coalesce(r.content_type, ''), r.fetched_at, r.deleted_at_provider, r.created_at,
+		coalesce(c.reference, ''), coalesce(length(r.audio), 0)
+		FROM recordings r LEFT JOIN cases c ON c.id = r.case_id
+		WHERE NOT r.confidential AND ($1::bigint IS NULL OR r.case_id = $1)
+		ORDER BY r.id DESC`
+	args := []any{caseID}
+	if limit > 0 {
+		q += ` LIMIT $2`
+		args = append(args, limit)
+	}
+	rows, err := db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (RecordingListing, error) {
+		var r RecordingListing
+		err := row.Scan(&r.ID, &r.ProviderID, &r.CallID, &r.ContactID, &r.CaseID, &r.URL, &r.DurationSeconds,
+			&r.ContentType, &r.FetchedAt, &r.DeletedAt, &r.CreatedAt, &r.CaseReference, &r.AudioBytes)
+		return r, err
+	})
 }

@@ -1,6 +1,7 @@
 // Command sawt is the Sawt gateway: `sawt serve` runs it, `sawt chat` talks to it in a
 // terminal, `sawt migrate` updates the database, `sawt flows check` validates the flows and
-// texts, `sawt prompts` lists the voice prompts to record. Run `sawt -h` for the list.
+// texts, `sawt prompts` lists the voice prompts to record, `sawt recordings` plays back what
+// callers recorded, `sawt psea` and `sawt audit` serve PSEA focal points. Run `sawt -h` for the list.
 package main
 
 import (
@@ -46,6 +47,7 @@ var commands = []command{
 	{"prompts", "list the phone line's voice prompts: the script to record, and what is missing", runPrompts},
 	{"psea", "for PSEA focal points: keys, and reading SEA reports (psea keygen|recipients|list|show|status)", runPsea},
 	{"audit", "check or list the audit log of sensitive data (audit verify, audit list)", runAudit},
+	{"recordings", "list the phone line's recordings, or save a case's to play them back", runRecordings},
 }
 
 func main() {

@@ -82,6 +82,9 @@ func TestHelp(t *testing.T) {
 		{[]string{"flows", "-h"}, "Usage: sawt flows check [--dir DIR]", "Subcommands:\n  check "},
 		{[]string{"flows", "--help"}, "Usage: sawt flows check [--dir DIR]", "Subcommands:\n  check "},
 		{[]string{"flows", "check", "-h"}, "Usage: sawt flows check [--dir DIR]", "-dir string"},
+		{[]string{"recordings", "-h"}, "Usage: sawt recordings list [--case REF] [--limit N]", "sawt psea show REF"},
+		{[]string{"recordings", "list", "-h"}, "Usage: sawt recordings list [--case REF] [--limit N]", "No audio is read."},
+		{[]string{"recordings", "save", "-h"}, "Usage: sawt recordings save REF --out DIR [--as NAME]", "audit log"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

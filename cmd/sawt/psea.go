@@ -559,8 +559,8 @@ Every attempt is written to the audit log.`))
 	return nil
 }
 
-// decryptedRecording is a recording's audio in the clear, or its absence (not fetched yet).
-type decryptedRecording struct {
+// audioFile is a recording's audio in the clear, or its absence (not fetched yet).
+type audioFile struct {
 	contentType string
 	audio       []byte
 	missing     bool
@@ -568,7 +568,7 @@ type decryptedRecording struct {
 
 // openReport opens the identity and decrypts every part of the report and, with
 // withRecordings, its recordings. Without, recordings are counted, not decrypted.
-func openReport(ctx context.Context, db store.DB, report store.SEAReport, idFile []byte, pw *passphrases, withRecordings bool) ([]shownPart, []decryptedRecording, error) {
+func openReport(ctx context.Context, db store.DB, report store.SEAReport, idFile []byte, pw *passphrases, withRecordings bool) ([]shownPart, []audioFile, error) {
 	id, err := safeguarding.OpenIdentity(idFile, func() (string, error) { return pw.read("Passphrase of the identity: ") })
 	if err != nil {
 		return nil, nil, err
@@ -608,9 +608,9 @@ func openReport(ctx context.Context, db store.DB, report store.SEAReport, idFile
 	if err != nil {
 		return nil, nil, err
 	}
-	recs := make([]decryptedRecording, 0, len(stRecs))
+	recs := make([]audioFile, 0, len(stRecs))
 	for _, r := range stRecs {
-		d := decryptedRecording{contentType: r.ContentType, missing: len(r.Audio) == 0}
+		d := audioFile{contentType: r.ContentType, missing: len(r.Audio) == 0}
 		if withRecordings && !d.missing {
 			if d.audio, err = safeguarding.Unseal(r.Audio, id); err != nil {
 				return nil, nil, cannotOpen(err)
@@ -621,9 +621,9 @@ func openReport(ctx context.Context, db store.DB, report store.SEAReport, idFile
 	return parts, recs, nil
 }
 
-// writeRecordings writes the decrypted recordings into dir as REF-1.mp3, … (0600), never over
+// writeRecordings writes recordings in the clear into dir as REF-1.mp3, … (0600), never over
 // an existing file, and returns the files written.
-func writeRecordings(dir, ref string, recs []decryptedRecording) ([]string, error) {
+func writeRecordings(dir, ref string, recs []audioFile) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("recordings: %w", err)
 	}

@@ -286,6 +286,11 @@ func TestConfidentialReportLeavesNoTrace(t *testing.T) {
 	if got, _ := os.ReadFile(files[0]); string(got) != string(audio) {
 		t.Errorf("the decrypted recording is %q, want %q", got, audio)
 	}
+	// The recording is not among the phone line's recordings that caseworkers play back.
+	code, out, errOut = runSawt(t, base, "", "recordings", "list")
+	if code != 0 || out != "" || !strings.Contains(errOut, "No recordings.") {
+		t.Errorf("recordings list shows a confidential recording: exit %d\n%s%s", code, out, errOut)
+	}
 	code, out, errOut = runSawt(t, base, "not the passphrase\n", "psea", "show", refs[0], "--identity", keyFile, "--as", "someone")
 	if code != 1 || strings.Contains(out+errOut, tgPhrase) || !strings.Contains(errOut, "wrong passphrase") {
 		t.Errorf("a wrong passphrase: exit %d\n%s%s", code, out, errOut)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,6 +24,7 @@ const twilioPublic = "https://sawt.example.org"
 
 type twilioEnv struct {
 	fake   *channeltest.TwilioAPI
+	dbURL  string
 	pool   *pgxpool.Pool
 	public string // where serve listens
 	client *http.Client
@@ -52,7 +54,7 @@ func startTwilio(t *testing.T) (*twilioEnv, *proc) {
 	if strings.Contains(p.stderr.String(), token) {
 		t.Error("the auth token is in the log")
 	}
-	return &twilioEnv{fake: fake, pool: openPool(t, dbURL), public: public, client: &http.Client{Timeout: 30 * time.Second}}, p
+	return &twilioEnv{fake: fake, dbURL: dbURL, pool: openPool(t, dbURL), public: public, client: &http.Client{Timeout: 30 * time.Second}}, p
 }
 
 func randomHex(t *testing.T, n int) string {
@@ -345,6 +347,8 @@ func (c *call) record(t *testing.T, recordingSid string, audio []byte) twimlNode
 func TestTwilioVoiceCall(t *testing.T) {
 	t.Parallel()
 	e, p := startTwilio(t)
+	refs := map[string]string{}
+	audio := map[string][]byte{}
 	for i, c := range []struct {
 		lang, from, digit string
 		sayLanguage       string // the language attribute of the main menu's speech
@@ -397,6 +401,7 @@ func TestTwilioVoiceCall(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: no case after the call: %v", c.lang, err)
 		}
+		refs[c.lang], audio[c.lang] = ref, audio1
 		digits := strings.Join(strings.Split(ref, ""), ", ")
 		if !strings.Contains(done.spoken(), digits) {
 			t.Errorf("%s: the reference %s is not read digit by digit (%q):\n%s", c.lang, ref, digits, done.spoken())
@@ -437,5 +442,58 @@ func TestTwilioVoiceCall(t *testing.T) {
 	if deletes := e.fake.Deletes(); len(deletes) != 4 {
 		t.Errorf("deleted at Twilio: %v, want the four recordings", deletes)
 	}
+
+	// The Arabic caller calls again to ask how the complaint is going: the line knows their
+	// language, item 4 asks for the number, typed on the keypad and ended with #.
+	cl := &call{e: e, sid: fmt.Sprintf("CA%032d", 9), from: "+9647702220001", next: "/channels/twilio/voice"}
+	menu := cl.step(t, nil)
+	if !strings.Contains(menu.spoken(), "متابعة شكوى") {
+		t.Fatalf("a known caller does not hear the main menu in Arabic:\n%s", cl.lastBody)
+	}
+	ask := cl.press(t, "4")
+	g := ask.all("Gather")
+	if len(g) == 0 || g[0].attr("finishOnKey") != "#" || g[0].attr("numDigits") != "" {
+		t.Fatalf("the reference is not gathered as digits ended with #:\n%s", cl.lastBody)
+	}
+	if !strings.Contains(g[0].spoken(), "رقم شكواك") || !strings.Contains(g[0].spoken(), "مفتاح المربع") {
+		t.Errorf("the line does not ask for the number and say how to end it:\n%s", g[0].spoken())
+	}
+	ref := refs["ar"]
+	wrong := ref[:7] + string('0'+(ref[7]-'0'+1)%10)
+	if again := cl.press(t, wrong); !strings.Contains(again.spoken(), "في هذا الرقم خطأ") {
+		t.Errorf("a mistyped reference is not caught:\n%s", again.spoken())
+	}
+	said := cl.press(t, ref).spoken()
+	if !strings.Contains(said, "استلمناها") || !strings.Contains(said, strings.Join(strings.Split(ref, ""), ", ")) {
+		t.Errorf("the status of %s is not told, with its number read digit by digit:\n%s", ref, said)
+	}
 	stopServe(t, p, syscall.SIGTERM)
+
+	// A caseworker plays the recordings back: listed without audio, saved to files.
+	vars := map[string]string{"DATABASE_URL": e.dbURL}
+	code, out, errOut := runSawt(t, vars, "", "recordings", "list")
+	if code != 0 || strings.Count(out, " kept\n") != 4 || !strings.Contains(out, refs["ar"]) || !strings.Contains(out, refs["ckb"]) {
+		t.Errorf("recordings list: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runSawt(t, vars, "", "recordings", "list", "--case", refs["ckb"])
+	if code != 0 || strings.Count(out, " kept\n") != 2 || strings.Contains(out, refs["ar"]) {
+		t.Errorf("recordings list --case: exit %d\n%s%s", code, out, errOut)
+	}
+	dir := t.TempDir()
+	code, out, errOut = runSawt(t, vars, "", "recordings", "save", refs["ar"], "--out", dir, "--as", "caseworker.one")
+	files := strings.Fields(out)
+	if code != 0 || len(files) != 2 {
+		t.Fatalf("recordings save: exit %d\n%s%s", code, out, errOut)
+	}
+	if got, err := os.ReadFile(files[0]); err != nil || !bytes.Equal(got, audio["ar"]) {
+		t.Errorf("saved %s: %q %v, want %q", files[0], got, err, audio["ar"])
+	}
+	if n := queryInt(t, e.pool, `SELECT count(*) FROM audit_log WHERE actor = 'caseworker.one' AND action = 'recordings.save'
+		AND subject = $1`, refs["ar"]); n != 1 {
+		t.Errorf("saving the recordings is in the audit log %d times, want once", n)
+	}
+	if code, _, errOut = runSawt(t, vars, "", "recordings", "save", "1234 5678", "--out", dir); code != 1 ||
+		!strings.Contains(errOut, "no case with reference 1234 5678") {
+		t.Errorf("recordings save of an unknown case: exit %d %q", code, errOut)
+	}
 }
