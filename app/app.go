@@ -24,6 +24,7 @@ import (
 	"github.com/sawt/sawt/flows"
 	"github.com/sawt/sawt/gateway"
 	"github.com/sawt/sawt/locales"
+	"github.com/sawt/sawt/outreach"
 	"github.com/sawt/sawt/safeguarding"
 	"github.com/sawt/sawt/store"
 	"github.com/sawt/sawt/store/localpg"
@@ -45,6 +46,8 @@ type App struct {
 	Twilio *twilio.Channel
 	// Prompts are the phone line's recordings.
 	Prompts *locales.Prompts
+	// Outreach makes and steers campaigns.
+	Outreach *outreach.Service
 
 	localPG *localpg.Server
 	workers bool
@@ -170,6 +173,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	// A send job that outlives JobTimeout is cancelled and retried; one left running by a
 	// crashed node is taken back after RescueStuckJobsAfter instead of River's hour.
 	riverCfg := &river.Config{Logger: log.With("component", "river"), JobTimeout: 2 * time.Minute, RescueStuckJobsAfter: 3 * time.Minute}
+	a.Outreach = &outreach.Service{Pool: pool, Location: loc, Now: cfg.Now, Logger: log.With("component", "outreach")}
 	// The recording fetcher is filled in below too, once the Twilio channel exists.
 	fetchRecordings := &gateway.FetchRecordingWorker{Pool: pool, Sealer: sealer, Now: cfg.Now, Logger: log}
 	erasers := map[channels.Kind]channels.Eraser{}
@@ -183,11 +187,15 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		river.AddWorker(workers, &gateway.PurgeRecordingsWorker{Pool: pool, Now: cfg.Now, Logger: log})
 		river.AddWorker(workers, &gateway.EraseWorker{Pool: pool, Erasers: erasers, Logger: log})
 		river.AddWorker(workers, sweep)
+		river.AddWorker(workers, &outreach.StartRunWorker{Service: a.Outreach})
+		river.AddWorker(workers, &outreach.SendBatchWorker{Pool: pool, Senders: senders, Now: cfg.Now, Logger: log})
 		riverCfg.PeriodicJobs = []*river.PeriodicJob{gateway.PurgeRecordingsPeriodic(), gateway.SEASweepPeriodic()}
 		riverCfg.Workers = workers
 		riverCfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault:  {MaxWorkers: 10},
 			gateway.OutboxQueue: {MaxWorkers: 20},
+			// Broadcasts have their own workers: a campaign never holds up a reply.
+			outreach.BroadcastQueue: {MaxWorkers: cfg.BroadcastWorkers},
 		}
 	}
 	a.River, err = river.NewClient(riverpgxv5.New(pool), riverCfg)
@@ -202,6 +210,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	sweep.River = a.River
+	a.Outreach.River = a.River
 	if cfg.TelegramToken != "" {
 		a.Telegram, err = telegram.New(telegram.Config{
 			Token: cfg.TelegramToken, Secret: cfg.TelegramSecret, APIURL: cfg.TelegramAPIURL,

@@ -61,6 +61,9 @@ type Config struct {
 	// AudioDir holds voice recordings that add to or replace the shipped ones.
 	AudioDir string
 
+	// BroadcastWorkers is how many campaign send jobs run at once on this node. Defaults to 8.
+	BroadcastWorkers int
+
 	// GBVHelpline is the support line told to a person making a confidential report; empty:
 	// that sentence is left out.
 	GBVHelpline string
@@ -89,6 +92,8 @@ const (
 	DefaultHTTPAddr  = ":8080"
 	DefaultAdminAddr = "127.0.0.1:8081"
 	DefaultTimezone  = "Asia/Baghdad"
+	// DefaultBroadcastWorkers is how many campaign send jobs run at once on a node.
+	DefaultBroadcastWorkers = 8
 )
 
 // ErrConfig wraps every configuration mistake (the command exits 2 on it).
@@ -164,6 +169,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.TwilioMaxSegments = n
 	}
+	if v := getenv("SAWT_BROADCAST_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return c, fmt.Errorf("%w: SAWT_BROADCAST_WORKERS=%q must be a number from 1 to 200", ErrConfig, v)
+		}
+		c.BroadcastWorkers = n
+	}
 	if v := getenv("SAWT_DB_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 2 || n > 1000 {
@@ -189,6 +201,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.BroadcastWorkers <= 0 {
+		c.BroadcastWorkers = DefaultBroadcastWorkers
 	}
 	if c.TelegramToken != "" && c.TelegramMode == "" {
 		c.TelegramMode = telegram.ModePoll

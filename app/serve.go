@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/sawt/sawt/channels/telegram"
+	"github.com/sawt/sawt/console"
 	"github.com/sawt/sawt/locales"
 )
 
@@ -55,7 +56,7 @@ func (a *App) PublicHandler() http.Handler {
 	return mux
 }
 
-// AdminHandler serves health, readiness and metrics.
+// AdminHandler serves health, readiness, metrics and the JSON API.
 func (a *App) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -69,6 +70,8 @@ func (a *App) AdminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))
+	api := &console.API{Auth: &console.Auth{Pool: a.Pool, Now: a.Config.Now, Logger: a.Log}, Outreach: a.Outreach, Logger: a.Log}
+	api.Routes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 	})

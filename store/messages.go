@@ -139,25 +139,35 @@ const statusRank = `CASE %s WHEN 'queued' THEN 1 WHEN 'sent' THEN 2 WHEN 'delive
 // ErrUnknownProviderID says a delivery report names a message we never sent (or no longer keep).
 var ErrUnknownProviderID = errors.New("no message with this provider ID")
 
-// updateDelivery is UpdateDelivery's statement, written once.
+// updateDelivery is UpdateDelivery's statement, written once: the report goes to the reply or
+// the broadcast delivery its provider message belongs to.
 var updateDelivery = fmt.Sprintf(`
 	WITH p AS (
 		UPDATE provider_messages SET status = $2, error_code = coalesce(nullif($3, ''), error_code), updated_at = $4
-		WHERE provider_id = $1 RETURNING message_id)
-	UPDATE messages m SET
-		status     = CASE WHEN %s > %s THEN $2 ELSE m.status END,
-		error_code = coalesce(nullif($3, ''), m.error_code),
-		updated_at = $4
-	FROM p WHERE m.id = p.message_id`, fmt.Sprintf(statusRank, "$2::text"), fmt.Sprintf(statusRank, "m.status"))
+		WHERE provider_id = $1 RETURNING message_id, delivery_id),
+	m AS (
+		UPDATE messages m SET
+			status     = CASE WHEN %[1]s > %[2]s THEN $2 ELSE m.status END,
+			error_code = coalesce(nullif($3, ''), m.error_code),
+			updated_at = $4
+		FROM p WHERE m.id = p.message_id),
+	d AS (
+		UPDATE deliveries d SET
+			status     = CASE WHEN %[1]s > %[3]s THEN $2 ELSE d.status END,
+			error      = CASE WHEN $3 <> '' THEN 'provider error ' || $3 ELSE d.error END,
+			updated_at = $4
+		FROM p WHERE d.id = p.delivery_id)
+	SELECT count(*) FROM p`, // m and d run to completion, read or not
+	fmt.Sprintf(statusRank, "$2::text"), fmt.Sprintf(statusRank, "m.status"), fmt.Sprintf(statusRank, "d.status"))
 
-// UpdateDelivery applies a provider's delivery report for one of its messages to the reply it
-// was part of, keeping the furthest state reached and the error code of a failure.
+// UpdateDelivery applies a provider's delivery report for one of its messages to the reply or
+// broadcast it was part of, keeping the furthest state reached and the error code of a failure.
 func UpdateDelivery(ctx context.Context, db DB, providerID string, status channels.Status, errorCode string, at time.Time) error {
-	tag, err := db.Exec(ctx, updateDelivery, providerID, string(status), errorCode, at)
-	if err != nil {
+	var n int64
+	if err := db.QueryRow(ctx, updateDelivery, providerID, string(status), errorCode, at).Scan(&n); err != nil {
 		return err
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return ErrUnknownProviderID
 	}
 	return nil

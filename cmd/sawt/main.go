@@ -48,6 +48,8 @@ var commands = []command{
 	{"psea", "for PSEA focal points: keys, and reading SEA reports (psea keygen|recipients|list|show|status)", runPsea},
 	{"audit", "check or list the audit log of sensitive data (audit verify, audit list)", runAudit},
 	{"recordings", "list the phone line's recordings, or save a case's to play them back", runRecordings},
+	{"campaigns", "awareness campaigns (campaigns create|list|show|pause|resume|cancel)", runCampaigns},
+	{"tokens", "API tokens for the /api/v1 JSON API (tokens create|list|revoke)", runTokens},
 }
 
 func main() {

@@ -82,9 +82,13 @@ func TestHelp(t *testing.T) {
 		{[]string{"flows", "-h"}, "Usage: sawt flows check [--dir DIR]", "Subcommands:\n  check "},
 		{[]string{"flows", "--help"}, "Usage: sawt flows check [--dir DIR]", "Subcommands:\n  check "},
 		{[]string{"flows", "check", "-h"}, "Usage: sawt flows check [--dir DIR]", "-dir string"},
+		{[]string{"campaigns", "-h"}, "Usage: sawt campaigns create FILE.yaml [--as NAME]", "A campaign file:"},
+		{[]string{"campaigns", "create", "-h"}, "Usage: sawt campaigns create FILE.yaml [--as NAME]", "allow_missing_languages"},
 		{[]string{"recordings", "-h"}, "Usage: sawt recordings list [--case REF] [--limit N]", "sawt psea show REF"},
 		{[]string{"recordings", "list", "-h"}, "Usage: sawt recordings list [--case REF] [--limit N]", "No audio is read."},
 		{[]string{"recordings", "save", "-h"}, "Usage: sawt recordings save REF --out DIR [--as NAME]", "audit log"},
+		{[]string{"tokens", "-h"}, "Usage: sawt tokens create NAME --role ROLE [--as ACTOR]", "Subcommands:\n  create "},
+		{[]string{"tokens", "create", "-h"}, "Usage: sawt tokens create NAME --role admin|cwc|caseworker|psea|viewer [--as ACTOR]", "-role string"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -27,6 +27,7 @@ type twilioEnv struct {
 	dbURL  string
 	pool   *pgxpool.Pool
 	public string // where serve listens
+	admin  string // its admin listener: API, health, metrics
 	client *http.Client
 }
 
@@ -47,14 +48,14 @@ func startTwilio(t *testing.T) (*twilioEnv, *proc) {
 		"TWILIO_API_URL":        fake.URL,
 		"TWILIO_SMS_RATE_LIMIT": "100",
 	}, "", "serve")
-	public, _ := waitReady(t, p, 60*time.Second)
+	public, admin := waitReady(t, p, 60*time.Second)
 	if want := "twilio channels: on; SMS webhook " + twilioPublic + "/channels/twilio/sms"; !strings.Contains(p.stderr.String(), want) {
 		t.Errorf("start-up log does not say %q:\n%s", want, p.stderr.String())
 	}
 	if strings.Contains(p.stderr.String(), token) {
 		t.Error("the auth token is in the log")
 	}
-	return &twilioEnv{fake: fake, dbURL: dbURL, pool: openPool(t, dbURL), public: public, client: &http.Client{Timeout: 30 * time.Second}}, p
+	return &twilioEnv{fake: fake, dbURL: dbURL, pool: openPool(t, dbURL), public: public, admin: admin, client: &http.Client{Timeout: 30 * time.Second}}, p
 }
 
 func randomHex(t *testing.T, n int) string {

@@ -1,0 +1,389 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sawt/sawt/channels"
+)
+
+// Campaign is a campaign as stored.
+type Campaign struct {
+	ID           int64
+	Name         string
+	Topic        string
+	Texts        map[string]string
+	Audience     json.RawMessage
+	SendAt       *time.Time
+	Cron         string
+	AllowLinks   bool
+	AllowMissing bool
+	State        string // scheduled, running, paused, cancelled, done
+	NextRunAt    *time.Time
+	CreatedBy    string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Campaign states.
+const (
+	CampaignScheduled = "scheduled"
+	CampaignRunning   = "running"
+	CampaignPaused    = "paused"
+	CampaignCancelled = "cancelled"
+	CampaignDone      = "done"
+)
+
+// Run states.
+const (
+	RunSending   = "sending"
+	RunPaused    = "paused"
+	RunCancelled = "cancelled"
+	RunDone      = "done"
+)
+
+const campaignColumns = `id, name, coalesce(topic, ''), texts, audience, send_at, coalesce(cron, ''), allow_links,
+	allow_missing, state, next_run_at, created_by, created_at, updated_at`
+
+func scanCampaign(row pgx.Row) (Campaign, error) {
+	var c Campaign
+	err := row.Scan(&c.ID, &c.Name, &c.Topic, &c.Texts, &c.Audience, &c.SendAt, &c.Cron, &c.AllowLinks,
+		&c.AllowMissing, &c.State, &c.NextRunAt, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	return c, err
+}
+
+// InsertCampaign stores a new campaign; CreatedAt is when, and UpdatedAt too.
+func InsertCampaign(ctx context.Context, db DB, c Campaign) (int64, error) {
+	if c.State == "" {
+		c.State = CampaignScheduled
+	}
+	if c.Audience == nil {
+		c.Audience = json.RawMessage(`{}`)
+	}
+	var id int64
+	err := db.QueryRow(ctx, `
+		INSERT INTO campaigns (name, topic, texts, audience, send_at, cron, allow_links, allow_missing, state,
+		                       next_run_at, created_by, created_at, updated_at)
+		VALUES ($1, nullif($2, ''), $3, $4, $5, nullif($6, ''), $7, $8, $9, $10, $11, $12, $12) RETURNING id`,
+		c.Name, c.Topic, c.Texts, c.Audience, c.SendAt, c.Cron, c.AllowLinks, c.AllowMissing, c.State,
+		c.NextRunAt, c.CreatedBy, c.CreatedAt).Scan(&id)
+	return id, err
+}
+
+// CampaignByID reads a campaign.
+func CampaignByID(ctx context.Context, db DB, id int64) (Campaign, error) {
+	return scanCampaign(db.QueryRow(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = $1`, id))
+}
+
+// CampaignForUpdate reads a campaign and locks it until the transaction ends.
+func CampaignForUpdate(ctx context.Context, tx pgx.Tx, id int64) (Campaign, error) {
+	return scanCampaign(tx.QueryRow(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = $1 FOR UPDATE`, id))
+}
+
+// SetCampaignState changes a campaign's state and when its next run is due.
+func SetCampaignState(ctx context.Context, db DB, id int64, state string, nextRun *time.Time, at time.Time) error {
+	_, err := db.Exec(ctx, `UPDATE campaigns SET state = $2, next_run_at = $3, updated_at = $4 WHERE id = $1`,
+		id, state, nextRun, at)
+	return err
+}
+
+// TopicExists says whether code is a topic.
+func TopicExists(ctx context.Context, db DB, code string) (bool, error) {
+	var ok bool
+	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM topics WHERE code = $1)`, code).Scan(&ok)
+	return ok, err
+}
+
+// Run is one sending of a campaign (or of a distribution alert).
+type Run struct {
+	ID             int64
+	CampaignID     *int64
+	DistributionID *int64
+	Alert          string
+	DueAt          time.Time
+	State          string
+	Texts          map[string]string
+	Targeted       int
+	StartedAt      time.Time
+	FinishedAt     *time.Time
+}
+
+const runColumns = `id, campaign_id, distribution_id, coalesce(alert, ''), due_at, state, texts, targeted, started_at, finished_at`
+
+func scanRun(row pgx.Row) (Run, error) {
+	var r Run
+	err := row.Scan(&r.ID, &r.CampaignID, &r.DistributionID, &r.Alert, &r.DueAt, &r.State, &r.Texts, &r.Targeted,
+		&r.StartedAt, &r.FinishedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	return r, err
+}
+
+// ErrRunExists says the run of that occurrence was already made (by another scheduler).
+var ErrRunExists = errors.New("this occurrence already has a run")
+
+// InsertRun makes a run in state sending; one that exists for the same occurrence gives
+// ErrRunExists without aborting the transaction.
+func InsertRun(ctx context.Context, db DB, r Run) (int64, error) {
+	var id int64
+	err := db.QueryRow(ctx, `
+		INSERT INTO campaign_runs (campaign_id, distribution_id, alert, due_at, state, texts, started_at, updated_at)
+		VALUES ($1, $2, nullif($3, ''), $4, 'sending', $5, $6, $6)
+		ON CONFLICT DO NOTHING RETURNING id`,
+		r.CampaignID, r.DistributionID, r.Alert, r.DueAt, r.Texts, r.StartedAt).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrRunExists
+	}
+	return id, err
+}
+
+// RunByID reads a run.
+func RunByID(ctx context.Context, db DB, id int64) (Run, error) {
+	return scanRun(db.QueryRow(ctx, `SELECT `+runColumns+` FROM campaign_runs WHERE id = $1`, id))
+}
+
+// RunState is a run's state alone, read at every few sends.
+func RunState(ctx context.Context, db DB, id int64) (string, error) {
+	var s string
+	err := db.QueryRow(ctx, `SELECT state FROM campaign_runs WHERE id = $1`, id).Scan(&s)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return s, err
+}
+
+// RunsOfCampaign lists a campaign's runs, newest first.
+func RunsOfCampaign(ctx context.Context, db DB, campaignID int64, limit int) ([]Run, error) {
+	rows, err := db.Query(ctx, `SELECT `+runColumns+` FROM campaign_runs WHERE campaign_id = $1 ORDER BY id DESC LIMIT $2`,
+		campaignID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Run, error) { return scanRun(row) })
+}
+
+// SetRunsState moves a campaign's runs that are in one of the states from to state to, and
+// says how many moved.
+func SetRunsState(ctx context.Context, db DB, campaignID int64, from []string, to string, at time.Time) (int64, error) {
+	tag, err := db.Exec(ctx, `
+		UPDATE campaign_runs SET state = $3::text, updated_at = $4::timestamptz,
+		       finished_at = CASE WHEN $3::text IN ('cancelled', 'done') THEN $4::timestamptz END
+		WHERE campaign_id = $1 AND state = ANY($2)`, campaignID, from, to, at)
+	return tag.RowsAffected(), err
+}
+
+// Audience is the store's form of a campaign's audience: every non-empty list is a condition.
+// Schemes are URN schemes (tel for SMS). Language maps a contact's language ("" when
+// unknown) to the language of the text they get, "" for none (skipped).
+type Audience struct {
+	Languages, Governorates, Sites, Schemes, Topics, Households []string
+	Language                                                    map[string]string
+}
+
+// FanOut makes the deliveries of a run: one per person of the audience who can be reached
+// on a broadcast channel, queued, or already counted as skipped (no text in a language they
+// read) or opted out. Each person once, however often it runs. It returns how many people
+// were targeted and the run's first and last delivery IDs.
+func FanOut(ctx context.Context, tx pgx.Tx, runID int64, a Audience, at time.Time) (targeted int, first, last int64, err error) {
+	nonNil := func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	}
+	lang := func(l string) any {
+		if v := a.Language[l]; v != "" {
+			return v
+		}
+		return nil
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO deliveries (run_id, contact_id, urn_id, channel, language, status, updated_at)
+		SELECT $1, c.id, u.id, CASE u.scheme WHEN 'tel' THEN 'sms' ELSE u.scheme END, l.lang,
+		       CASE WHEN c.opted_out_at IS NOT NULL OR u.opted_out_at IS NOT NULL THEN 'opted_out'
+		            WHEN l.lang IS NULL THEN 'skipped' ELSE 'queued' END, $2
+		FROM contacts c
+		CROSS JOIN LATERAL (
+			SELECT u.id, u.scheme, u.opted_out_at FROM urns u
+			WHERE u.contact_id = c.id AND u.scheme = ANY($3)
+			ORDER BY u.opted_out_at IS NOT NULL, u.id DESC LIMIT 1) u
+		CROSS JOIN LATERAL (
+			SELECT CASE coalesce(c.language, '') WHEN 'ar' THEN $9::text WHEN 'ckb' THEN $10::text
+			       WHEN 'badini' THEN $11::text WHEN 'en' THEN $12::text ELSE $13::text END AS lang) l
+		WHERE (cardinality($4::text[]) = 0 OR c.language = ANY($4))
+		  AND (cardinality($5::text[]) = 0 OR c.governorate = ANY($5))
+		  AND (cardinality($6::text[]) = 0 OR c.site = ANY($6))
+		  AND (cardinality($7::text[]) = 0 OR c.household_id = ANY($7))
+		  AND (cardinality($8::text[]) = 0 OR EXISTS (
+		        SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id AND s.topic = ANY($8)))
+		ON CONFLICT (run_id, contact_id) DO NOTHING`,
+		runID, at, nonNil(a.Schemes), nonNil(a.Languages), nonNil(a.Governorates), nonNil(a.Sites),
+		nonNil(a.Households), nonNil(a.Topics), lang("ar"), lang("ckb"), lang("badini"), lang("en"), lang(""))
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("fan out run %d: %w", runID, err)
+	}
+	err = tx.QueryRow(ctx, `
+		WITH n AS (SELECT count(*)::int AS n, coalesce(min(id), 0) AS first, coalesce(max(id), 0) AS last
+		           FROM deliveries WHERE run_id = $1),
+		     r AS (UPDATE campaign_runs SET targeted = (SELECT n FROM n) WHERE id = $1)
+		SELECT n, first, last FROM n`, runID).Scan(&targeted, &first, &last)
+	return targeted, first, last, err
+}
+
+// RunCounts are how a run's deliveries stand.
+type RunCounts struct {
+	Targeted    int `json:"targeted"`
+	Queued      int `json:"queued"`
+	Sent        int `json:"sent"`
+	Delivered   int `json:"delivered"`
+	Failed      int `json:"failed"`
+	Skipped     int `json:"skipped"`
+	OptedOut    int `json:"opted_out"`
+	Cancelled   int `json:"cancelled"`
+	Undelivered int `json:"undelivered"`
+}
+
+// CountRun counts a run's deliveries by state.
+func CountRun(ctx context.Context, db DB, runID int64) (RunCounts, error) {
+	rows, err := db.Query(ctx, `SELECT status, count(*)::int FROM deliveries WHERE run_id = $1 GROUP BY status`, runID)
+	if err != nil {
+		return RunCounts{}, err
+	}
+	var c RunCounts
+	var status string
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&status, &n}, func() error {
+		c.Targeted += n
+		switch status {
+		case "queued":
+			c.Queued = n
+		case "sent":
+			c.Sent = n
+		case "delivered":
+			c.Delivered = n
+		case "undelivered":
+			c.Undelivered = n
+		case "failed":
+			c.Failed = n
+		case "skipped":
+			c.Skipped = n
+		case "opted_out":
+			c.OptedOut = n
+		case "cancelled":
+			c.Cancelled = n
+		}
+		return nil
+	})
+	return c, err
+}
+
+// Delivery is one queued message of a run, as the sender needs it.
+type Delivery struct {
+	ID       int64
+	URN      channels.URN
+	Channel  channels.Kind
+	Language string
+	OptedOut bool // since the run began
+	Attempts int
+}
+
+// QueuedDeliveries lists a run's still queued deliveries with IDs from first to last.
+func QueuedDeliveries(ctx context.Context, db DB, runID, first, last int64) ([]Delivery, error) {
+	rows, err := db.Query(ctx, `
+		SELECT d.id, u.urn, d.channel, d.language, c.opted_out_at IS NOT NULL OR u.opted_out_at IS NOT NULL, d.attempts
+		FROM deliveries d JOIN urns u ON u.id = d.urn_id JOIN contacts c ON c.id = d.contact_id
+		WHERE d.run_id = $1 AND d.id BETWEEN $2 AND $3 AND d.status = 'queued'
+		ORDER BY d.id`, runID, first, last)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Delivery, error) {
+		var d Delivery
+		var urn, channel string
+		err := row.Scan(&d.ID, &urn, &channel, &d.Language, &d.OptedOut, &d.Attempts)
+		d.URN, d.Channel = channels.URN(urn), channels.Kind(channel)
+		return d, err
+	})
+}
+
+// MarkDeliverySent records that the provider took a delivery; its IDs lead delivery reports
+// back to it.
+func MarkDeliverySent(ctx context.Context, db DB, id int64, res channels.SendResult, at time.Time) error {
+	status := res.Status
+	if status == "" {
+		status = channels.StatusSent
+	}
+	_, err := db.Exec(ctx, `
+		WITH d AS (
+			UPDATE deliveries SET status = $2, provider_id = nullif($3, ''), sent_at = $4, updated_at = $4,
+			       attempts = attempts + 1, error = NULL
+			WHERE id = $1 AND status = 'queued' RETURNING id)
+		INSERT INTO provider_messages (provider_id, delivery_id, status, updated_at)
+		SELECT p, d.id, $2, $4 FROM d, unnest($5::text[]) AS p
+		ON CONFLICT (provider_id) DO NOTHING`, id, string(status), res.ProviderID, at, res.ProviderIDs)
+	return err
+}
+
+// MarkDeliveryAttempt records a failed try of a delivery: status is the state it ends in
+// (failed, opted_out) or "" when it stays queued for another try.
+func MarkDeliveryAttempt(ctx context.Context, db DB, id int64, errText, status string, at time.Time) error {
+	if len(errText) > maxErrorText {
+		errText = strings.ToValidUTF8(errText[:maxErrorText], "") + "…"
+	}
+	_, err := db.Exec(ctx, `
+		UPDATE deliveries SET attempts = attempts + 1, error = nullif($2, ''), updated_at = $4,
+		       status = coalesce(nullif($3, ''), status)
+		WHERE id = $1 AND status = 'queued'`, id, errText, status, at)
+	return err
+}
+
+// CancelDeliveries cancels a run's queued deliveries with IDs from first to last.
+func CancelDeliveries(ctx context.Context, db DB, runID, first, last int64, at time.Time) error {
+	_, err := db.Exec(ctx, `
+		UPDATE deliveries SET status = 'cancelled', updated_at = $4
+		WHERE run_id = $1 AND id BETWEEN $2 AND $3 AND status = 'queued'`, runID, first, last, at)
+	return err
+}
+
+// FinishRun marks a sending run done once nothing of it is queued, and says whether it did.
+// Its campaign is done too, or scheduled again when it recurs.
+func FinishRun(ctx context.Context, db DB, runID int64, at time.Time) (bool, error) {
+	var done bool
+	err := db.QueryRow(ctx, `
+		WITH r AS (
+			UPDATE campaign_runs SET state = 'done', finished_at = $2, updated_at = $2
+			WHERE id = $1 AND state = 'sending'
+			  AND NOT EXISTS (SELECT 1 FROM deliveries WHERE run_id = $1 AND status = 'queued')
+			RETURNING campaign_id),
+		c AS (
+			UPDATE campaigns SET state = CASE WHEN cron IS NULL THEN 'done' ELSE 'scheduled' END, updated_at = $2
+			WHERE id = (SELECT campaign_id FROM r) AND state = 'running')
+		SELECT EXISTS (SELECT 1 FROM r)`, runID, at).Scan(&done)
+	return done, err
+}
+
+// LastBroadcast is the campaign of the last broadcast sent to a contact since a time, if any.
+func LastBroadcast(ctx context.Context, db DB, contactID int64, since time.Time) (int64, bool, error) {
+	var id *int64
+	err := db.QueryRow(ctx, `
+		SELECT r.campaign_id FROM deliveries d JOIN campaign_runs r ON r.id = d.run_id
+		WHERE d.contact_id = $1 AND d.sent_at >= $2 AND r.campaign_id IS NOT NULL
+		ORDER BY d.sent_at DESC LIMIT 1`, contactID, since).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) || id == nil {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return *id, true, nil
+}
