@@ -31,14 +31,14 @@ var baghdad = time.FixedZone("Asia/Baghdad", 3*3600)
 
 // env is a database with a River client that only inserts: tests run the jobs themselves.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	pool    *pgxpool.Pool
 	svc     *Service
 	clock   time.Time
 	senders map[channels.Kind]*channeltest.Sender
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	pool := pgtest.New(t)
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
