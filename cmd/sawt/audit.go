@@ -23,20 +23,8 @@ Subcommands:
   list     print the audit log's entries, oldest first`
 
 func runAudit(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stderr, auditUsage)
-		if len(args) == 0 {
-			return usageErrorf("missing subcommand")
-		}
-		return nil
-	}
-	switch args[0] {
-	case "verify":
-		return runAuditVerify(ctx, e, args[1:])
-	case "list":
-		return runAuditList(ctx, e, args[1:])
-	}
-	return usageErrorf("unknown subcommand %q (try: sawt audit verify, sawt audit list)", args[0])
+	return dispatch(ctx, e, auditUsage, args,
+		subcommand{"verify", runAuditVerify}, subcommand{"list", runAuditList})
 }
 
 func runAuditVerify(ctx context.Context, e *env, args []string) error {

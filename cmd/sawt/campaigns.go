@@ -53,24 +53,12 @@ A campaign file:
     cron: "0 18 * * 5" # or: at: 2026-12-01T09:00:00+03:00, or: now: true`
 
 func runCampaigns(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stderr, campaignsUsage)
-		if len(args) == 0 {
-			return usageErrorf("missing subcommand")
-		}
-		return nil
+	move := func(verb string) subcommand {
+		return subcommand{verb, func(ctx context.Context, e *env, args []string) error { return runCampaignsMove(ctx, e, verb, args) }}
 	}
-	switch args[0] {
-	case "create":
-		return runCampaignsCreate(ctx, e, args[1:])
-	case "list":
-		return runCampaignsList(ctx, e, args[1:])
-	case "show":
-		return runCampaignsShow(ctx, e, args[1:])
-	case "pause", "resume", "cancel":
-		return runCampaignsMove(ctx, e, args[0], args[1:])
-	}
-	return usageErrorf("unknown subcommand %q (try: sawt campaigns -h)", args[0])
+	return dispatch(ctx, e, campaignsUsage, args,
+		subcommand{"create", runCampaignsCreate}, subcommand{"list", runCampaignsList}, subcommand{"show", runCampaignsShow},
+		move("pause"), move("resume"), move("cancel"))
 }
 
 // withOutreach opens the database (migrated) and an outreach service that only queues jobs.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // SAWT_TIMEZONE must work in a minimal image without /usr/share/zoneinfo
 
@@ -154,4 +155,35 @@ func config(e *env) (app.Config, error) {
 	}
 	cfg.Logf = func(format string, args ...any) { fmt.Fprintf(e.stderr, format+"\n", args...) }
 	return cfg, nil
+}
+
+// subcommand is one word of a command with several (sawt audit verify, sawt tokens create).
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, e *env, args []string) error
+}
+
+// dispatch runs the subcommand args name. Without one, or with -h, it prints usage; an
+// unknown one is a usage error that lists the known ones.
+func dispatch(ctx context.Context, e *env, usage string, args []string, subs ...subcommand) error {
+	var names []string
+	for _, s := range subs {
+		names = append(names, s.name)
+	}
+	known := strings.Join(names, ", ")
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, strings.TrimRight(usage, "\n"))
+		return usageErrorf("missing subcommand: %s", known)
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprintln(e.stderr, strings.TrimRight(usage, "\n"))
+		return flag.ErrHelp
+	}
+	for _, s := range subs {
+		if s.name == args[0] {
+			return s.run(ctx, e, args[1:])
+		}
+	}
+	return usageErrorf("unknown subcommand %q: use %s", args[0], known)
 }

@@ -51,26 +51,9 @@ Run 'sawt psea <command> -h' for a command's flags.
 `
 
 func runPsea(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(e.stderr, pseaUsage)
-		return usageErrorf("missing command: keygen, recipients, list, show or status")
-	}
-	switch args[0] {
-	case "-h", "--help", "help":
-		fmt.Fprint(e.stderr, pseaUsage)
-		return flag.ErrHelp
-	case "keygen":
-		return runPseaKeygen(e, args[1:])
-	case "recipients":
-		return runPseaRecipients(ctx, e, args[1:])
-	case "list":
-		return runPseaList(ctx, e, args[1:])
-	case "show":
-		return runPseaShow(ctx, e, args[1:])
-	case "status":
-		return runPseaStatus(ctx, e, args[1:])
-	}
-	return usageErrorf("unknown command %q: use keygen, recipients, list, show or status", args[0])
+	keygen := func(_ context.Context, e *env, args []string) error { return runPseaKeygen(e, args) }
+	return dispatch(ctx, e, pseaUsage, args, subcommand{"keygen", keygen}, subcommand{"recipients", runPseaRecipients},
+		subcommand{"list", runPseaList}, subcommand{"show", runPseaShow}, subcommand{"status", runPseaStatus})
 }
 
 // parseArgs parses flags given before, between or after the arguments, and returns the
@@ -238,21 +221,8 @@ from its first two lines. No database is needed.`))
 }
 
 func runPseaRecipients(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageErrorf("psea recipients: missing command: add, list or remove")
-	}
-	switch args[0] {
-	case "add":
-		return runPseaRecipientsAdd(ctx, e, args[1:])
-	case "list":
-		return runPseaRecipientsList(ctx, e, args[1:])
-	case "remove":
-		return runPseaRecipientsRemove(ctx, e, args[1:])
-	case "-h", "--help", "help":
-		fmt.Fprint(e.stderr, pseaUsage)
-		return flag.ErrHelp
-	}
-	return usageErrorf("psea recipients: unknown command %q: use add, list or remove", args[0])
+	return dispatch(ctx, e, pseaUsage, args, subcommand{"add", runPseaRecipientsAdd},
+		subcommand{"list", runPseaRecipientsList}, subcommand{"remove", runPseaRecipientsRemove})
 }
 
 func runPseaRecipientsAdd(ctx context.Context, e *env, args []string) error {

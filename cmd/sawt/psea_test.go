@@ -310,7 +310,7 @@ func TestPSEAHelp(t *testing.T) {
 	if r := runSawt(t, nil, "", "psea"); r.code != exitUsage {
 		t.Errorf("psea alone: exit %d", r.code)
 	}
-	if r := runSawt(t, nil, "", "psea", "export"); r.code != exitUsage || !strings.Contains(r.stderr, `unknown command "export"`) {
+	if r := runSawt(t, nil, "", "psea", "export"); r.code != exitUsage || !strings.Contains(r.stderr, `unknown subcommand "export"`) {
 		t.Errorf("psea export: exit %d %q", r.code, r.stderr)
 	}
 	r = runSawt(t, nil, "", "psea", "show", "-h")

@@ -25,20 +25,8 @@ Recordings made for a confidential report are not here: a PSEA focal point decry
 with 'sawt psea show REF --identity FILE --recordings DIR'.`
 
 func runRecordings(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stderr, recordingsUsage)
-		if len(args) == 0 {
-			return usageErrorf("missing subcommand")
-		}
-		return nil
-	}
-	switch args[0] {
-	case "list":
-		return runRecordingsList(ctx, e, args[1:])
-	case "save":
-		return runRecordingsSave(ctx, e, args[1:])
-	}
-	return usageErrorf("unknown subcommand %q (try: sawt recordings list, sawt recordings save)", args[0])
+	return dispatch(ctx, e, recordingsUsage, args,
+		subcommand{"list", runRecordingsList}, subcommand{"save", runRecordingsSave})
 }
 
 func runRecordingsList(ctx context.Context, e *env, args []string) error {

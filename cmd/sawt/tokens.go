@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -34,22 +33,8 @@ Run 'sawt tokens <subcommand> -h' for a subcommand's flags.
 `
 
 func runTokens(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(e.stderr, tokensUsage)
-		return usageErrorf("missing subcommand: create, list or revoke")
-	}
-	switch args[0] {
-	case "-h", "--help", "help":
-		fmt.Fprint(e.stderr, tokensUsage)
-		return flag.ErrHelp
-	case "create":
-		return runTokensCreate(ctx, e, args[1:])
-	case "list":
-		return runTokensList(ctx, e, args[1:])
-	case "revoke":
-		return runTokensRevoke(ctx, e, args[1:])
-	}
-	return usageErrorf("unknown subcommand %q: use create, list or revoke", args[0])
+	return dispatch(ctx, e, tokensUsage, args,
+		subcommand{"create", runTokensCreate}, subcommand{"list", runTokensList}, subcommand{"revoke", runTokensRevoke})
 }
 
 func runTokensCreate(ctx context.Context, e *env, args []string) error {
