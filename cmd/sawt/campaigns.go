@@ -63,15 +63,11 @@ func runCampaigns(ctx context.Context, e *env, args []string) error {
 
 // withOutreach opens the database (migrated) and an outreach service that only queues jobs.
 func withOutreach(ctx context.Context, e *env, fn func(*outreach.Service) error) error {
-	pool, cfg, done, err := openMigrated(ctx, e)
+	pool, loc, done, err := openMigratedLocal(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer done()
-	loc, err := time.LoadLocation(cfg.Timezone)
-	if err != nil {
-		return err
-	}
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
 	if err != nil {
 		return err

@@ -134,8 +134,9 @@ func (p *passphrases) read(prompt string) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// pseaDB opens the database and brings its schema up to date, so a fresh one works.
-func pseaDB(ctx context.Context, e *env) (*pgxpool.Pool, *time.Location, func(), error) {
+// openMigratedLocal is openMigrated with the configured time zone (SAWT_TIMEZONE), for
+// commands that show or read local times.
+func openMigratedLocal(ctx context.Context, e *env) (*pgxpool.Pool, *time.Location, func(), error) {
 	pool, cfg, closeDB, err := openMigrated(ctx, e)
 	if err != nil {
 		return nil, nil, nil, err
@@ -272,7 +273,7 @@ encrypted to. --telegram and --phone say where the focal point is alerted of a n
 		}
 		r.Phone = urn.Path()
 	}
-	pool, _, done, err := pseaDB(ctx, e)
+	pool, _, done, err := openMigratedLocal(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -302,7 +303,7 @@ func runPseaRecipientsList(ctx context.Context, e *env, args []string) error {
 	if err := wantArgs(rest); err != nil {
 		return err
 	}
-	pool, loc, done, err := pseaDB(ctx, e)
+	pool, loc, done, err := openMigratedLocal(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -351,7 +352,7 @@ that focal point's identity file: if it was lost or compromised, that cannot be 
 		return err
 	}
 	name := strings.TrimSpace(rest[0])
-	pool, _, done, err := pseaDB(ctx, e)
+	pool, _, done, err := openMigratedLocal(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -388,7 +389,7 @@ func runPseaList(ctx context.Context, e *env, args []string) error {
 	if err := wantArgs(rest); err != nil {
 		return err
 	}
-	pool, loc, done, err := pseaDB(ctx, e)
+	pool, loc, done, err := openMigratedLocal(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -466,7 +467,7 @@ Every attempt is written to the audit log.`))
 	if err != nil {
 		return fmt.Errorf("read the identity: %w", err)
 	}
-	pool, loc, done, err := pseaDB(ctx, e)
+	pool, loc, done, err := openMigratedLocal(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -752,7 +753,7 @@ it; the audit log records the move, never the note.`))
 		}
 		return usageErrorf("status %q: use one of %s", to, strings.Join(all, ", "))
 	}
-	pool, _, done, err := pseaDB(ctx, e)
+	pool, _, done, err := openMigratedLocal(ctx, e)
 	if err != nil {
 		return err
 	}

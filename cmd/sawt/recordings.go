@@ -43,7 +43,7 @@ belongs to ("-" while the call has not made one yet), its length, and where its 
 	if *limit < 0 {
 		return usageErrorf("--limit must not be negative, got %d", *limit)
 	}
-	pool, loc, done, err := pseaDB(ctx, e)
+	pool, loc, done, err := openMigratedLocal(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ listened to.`))
 	if *out == "" {
 		return usageErrorf("--out DIR is required")
 	}
-	pool, _, done, err := pseaDB(ctx, e)
+	pool, _, done, err := openMigratedLocal(ctx, e)
 	if err != nil {
 		return err
 	}
