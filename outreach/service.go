@@ -62,11 +62,7 @@ func (e *ErrState) Error() string {
 func (s *Service) Create(ctx context.Context, spec Spec, by string) (int64, error) {
 	now := s.now()
 	topics := map[string]bool{}
-	rows, err := s.Pool.Query(ctx, `SELECT code FROM topics`)
-	if err != nil {
-		return 0, err
-	}
-	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	codes, err := store.Topics(ctx, s.Pool)
 	if err != nil {
 		return 0, err
 	}
@@ -119,7 +115,7 @@ func (s *Service) scheduleStart(ctx context.Context, tx pgx.Tx, id int64, due ti
 // Pause holds a campaign: its running run stops between two sends, and a scheduled one-off
 // waits. A recurring campaign skips the occurrences that fall while it is paused.
 func (s *Service) Pause(ctx context.Context, id int64) error {
-	return s.move(ctx, id, "paused", func(tx pgx.Tx, c store.Campaign, now time.Time) error {
+	return s.move(ctx, id, func(tx pgx.Tx, c store.Campaign, now time.Time) error {
 		switch c.State {
 		case store.CampaignPaused:
 			return nil
@@ -135,7 +131,7 @@ func (s *Service) Pause(ctx context.Context, id int64) error {
 
 // Resume lets a paused campaign go on where it stopped.
 func (s *Service) Resume(ctx context.Context, id int64) error {
-	return s.move(ctx, id, "resumed", func(tx pgx.Tx, c store.Campaign, now time.Time) error {
+	return s.move(ctx, id, func(tx pgx.Tx, c store.Campaign, now time.Time) error {
 		switch c.State {
 		case store.CampaignScheduled, store.CampaignRunning:
 			return nil
@@ -164,7 +160,7 @@ func (s *Service) Resume(ctx context.Context, id int64) error {
 
 // Cancel stops a campaign for good: nothing more of it is sent, no run starts again.
 func (s *Service) Cancel(ctx context.Context, id int64) error {
-	return s.move(ctx, id, "cancelled", func(tx pgx.Tx, c store.Campaign, now time.Time) error {
+	return s.move(ctx, id, func(tx pgx.Tx, c store.Campaign, now time.Time) error {
 		switch c.State {
 		case store.CampaignCancelled:
 			return nil
@@ -178,7 +174,8 @@ func (s *Service) Cancel(ctx context.Context, id int64) error {
 	})
 }
 
-func (s *Service) move(ctx context.Context, id int64, _ string, fn func(pgx.Tx, store.Campaign, time.Time) error) error {
+// move changes a campaign under its row lock.
+func (s *Service) move(ctx context.Context, id int64, fn func(pgx.Tx, store.Campaign, time.Time) error) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		c, err := store.CampaignForUpdate(ctx, tx, id)
 		if errors.Is(err, store.ErrNotFound) {

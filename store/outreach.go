@@ -96,11 +96,13 @@ func SetCampaignState(ctx context.Context, db DB, id int64, state string, nextRu
 	return err
 }
 
-// TopicExists says whether code is a topic.
-func TopicExists(ctx context.Context, db DB, code string) (bool, error) {
-	var ok bool
-	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM topics WHERE code = $1)`, code).Scan(&ok)
-	return ok, err
+// Topics lists the codes of the topics people can subscribe to.
+func Topics(ctx context.Context, db DB) ([]string, error) {
+	rows, err := db.Query(ctx, `SELECT code FROM topics ORDER BY position, code`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // Run is one sending of a campaign (or of a distribution alert).
@@ -370,20 +372,4 @@ func FinishRun(ctx context.Context, db DB, runID int64, at time.Time) (bool, err
 			WHERE id = (SELECT campaign_id FROM r) AND state = 'running')
 		SELECT EXISTS (SELECT 1 FROM r)`, runID, at).Scan(&done)
 	return done, err
-}
-
-// LastBroadcast is the campaign of the last broadcast sent to a contact since a time, if any.
-func LastBroadcast(ctx context.Context, db DB, contactID int64, since time.Time) (int64, bool, error) {
-	var id *int64
-	err := db.QueryRow(ctx, `
-		SELECT r.campaign_id FROM deliveries d JOIN campaign_runs r ON r.id = d.run_id
-		WHERE d.contact_id = $1 AND d.sent_at >= $2 AND r.campaign_id IS NOT NULL
-		ORDER BY d.sent_at DESC LIMIT 1`, contactID, since).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) || id == nil {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	return *id, true, nil
 }
