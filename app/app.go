@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
@@ -173,7 +174,11 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	// A send job that outlives JobTimeout is cancelled and retried; one left running by a
 	// crashed node is taken back after RescueStuckJobsAfter instead of River's hour.
 	riverCfg := &river.Config{Logger: log.With("component", "river"), JobTimeout: 2 * time.Minute, RescueStuckJobsAfter: 3 * time.Minute}
-	a.Outreach = &outreach.Service{Pool: pool, Location: loc, Now: cfg.Now, Logger: log.With("component", "outreach")}
+	a.Outreach = &outreach.Service{Pool: pool, Location: loc, Now: cfg.Now, Texts: texts, Logger: log.With("component", "outreach")}
+	if cfg.Rand != nil {
+		// Codes drawn from a source of their own, seeded from the given one: reproducible.
+		a.Outreach.Rand = rand.New(rand.NewPCG(cfg.Rand.Uint64(), cfg.Rand.Uint64()))
+	}
 	// The recording fetcher is filled in below too, once the Twilio channel exists.
 	fetchRecordings := &gateway.FetchRecordingWorker{Pool: pool, Sealer: sealer, Now: cfg.Now, Logger: log}
 	erasers := map[channels.Kind]channels.Eraser{}
@@ -188,6 +193,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		river.AddWorker(workers, &gateway.EraseWorker{Pool: pool, Erasers: erasers, Logger: log})
 		river.AddWorker(workers, sweep)
 		river.AddWorker(workers, &outreach.StartRunWorker{Service: a.Outreach})
+		river.AddWorker(workers, &outreach.AlertWorker{Service: a.Outreach})
 		river.AddWorker(workers, &outreach.SendBatchWorker{Pool: pool, Senders: senders, Now: cfg.Now, Logger: log})
 		riverCfg.PeriodicJobs = []*river.PeriodicJob{gateway.PurgeRecordingsPeriodic(), gateway.SEASweepPeriodic()}
 		riverCfg.Workers = workers
@@ -204,7 +210,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	}
 	a.Gateway, err = gateway.New(gateway.Config{
 		Pool: pool, Engine: engine, River: a.River, Now: cfg.Now, Rand: cfg.Rand, Metrics: metrics, Logger: log,
-		SEA: sea,
+		SEA: sea, Outreach: gateway.OutreachConfig{Texts: texts, Location: loc, ReplyWindow: cfg.CampaignReplyWindow},
 	})
 	if err != nil {
 		return nil, err

@@ -63,6 +63,9 @@ type Config struct {
 
 	// BroadcastWorkers is how many campaign send jobs run at once on this node. Defaults to 8.
 	BroadcastWorkers int
+	// CampaignReplyWindow is how long after a campaign reached someone a case they open
+	// records it. Defaults to gateway.DefaultReplyWindow (72 hours).
+	CampaignReplyWindow time.Duration
 
 	// GBVHelpline is the support line told to a person making a confidential report; empty:
 	// that sentence is left out.
@@ -154,6 +157,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			}
 			*r.dst = f
 		}
+	}
+	if v := getenv("SAWT_CAMPAIGN_REPLY_WINDOW"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("%w: SAWT_CAMPAIGN_REPLY_WINDOW=%q is not a duration like 72h", ErrConfig, v)
+		}
+		c.CampaignReplyWindow = d
 	}
 	if v := getenv("TELEGRAM_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -24,6 +24,8 @@ type New struct {
 	// Recordings are the provider's IDs of recordings the person made for it.
 	Recordings    []string
 	SourceMessage *int64 // the inbound message that completed the case
+	// Campaign is the campaign the person was answering (a case opened soon after it reached them).
+	Campaign *int64
 }
 
 // Case is an opened case, as the conversation needs it.
@@ -61,7 +63,7 @@ func Open(ctx context.Context, tx pgx.Tx, n New, draw func() Reference, now time
 		ContactID: n.ContactID, Category: cat.Code, Priority: string(cat.Priority), Status: string(StatusNew),
 		Channel: n.Channel, Language: n.Language, Description: n.Description,
 		Governorate: n.Governorate, Site: n.Site, ConsentContact: n.ConsentContact, ConsentShare: n.ConsentShare,
-		CallBack: n.CallBack, Incomplete: n.Incomplete, SourceMessageID: n.SourceMessage, AckDueAt: ack, ReferDueAt: refer, ResolveDueAt: resolve, CreatedAt: now,
+		CallBack: n.CallBack, Incomplete: n.Incomplete, SourceMessageID: n.SourceMessage, CampaignID: n.Campaign, AckDueAt: ack, ReferDueAt: refer, ResolveDueAt: resolve, CreatedAt: now,
 	}
 	for range maxDraws {
 		c.Reference = string(draw())

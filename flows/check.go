@@ -60,7 +60,17 @@ func Check(defs map[string]*Flow, texts *locales.Catalog, cfg Config) []Problem 
 		}
 		return a.Line < b.Line
 	})
-	return c.probs
+	// A target checked on two counts (a pass-over goto that is also the step's next) is one
+	// problem.
+	seen := map[Problem]bool{}
+	probs := c.probs[:0]
+	for _, p := range c.probs {
+		if !seen[p] {
+			seen[p] = true
+			probs = append(probs, p)
+		}
+	}
+	return probs
 }
 
 type checker struct {
@@ -102,7 +112,7 @@ func (c *checker) flow(f *Flow) {
 		c.step(f, s)
 	}
 	if h := f.Hangup; h != nil {
-		if h.When != "" && !strings.Contains(h.When, "=") {
+		if h.When != "" && !validCondition(h.When) {
 			c.add(f, h.Line, "hangup: condition %q must be var=value or var!=value", h.When)
 		}
 		if h.Goto == "" || h.Goto == gotoEnd || strings.HasPrefix(h.Goto, flowPrefix) {
@@ -130,6 +140,20 @@ func (c *checker) step(f *Flow, s *Step) {
 	if s.Only != "" && !channels.Kind(strings.TrimPrefix(s.Only, "!")).Valid() {
 		c.add(f, s.Line, "step %q: only: %q is not a channel (telegram, sms, voice, terminal; ! before one for all but it)", s.ID, s.Only)
 	}
+	if s.When != "" {
+		if !validCondition(s.When) {
+			c.add(f, s.Line, "step %q: condition %q must be var=value or var!=value", s.ID, s.When)
+		}
+		if s.Goto == "" {
+			c.add(f, s.Line, "step %q: when: needs a goto: to pass the step over to", s.ID)
+		}
+	}
+	if s.Goto != "" && (s.When != "" || s.Only != "") {
+		c.target(f, s.Line, s.ID, s.Goto) // where the step is passed over to
+	}
+	if s.Options != "" && s.Input != InputChoice {
+		c.add(f, s.Line, "step %q: options: is for choice steps (input: choice)", s.ID)
+	}
 	if s.Skip != "" {
 		if s.Input != InputText {
 			c.add(f, s.Line, "step %q: skip: is for text steps", s.ID)
@@ -142,7 +166,7 @@ func (c *checker) step(f *Flow, s *Step) {
 		if (p.Text == "") == (p.Digits == "") {
 			c.add(f, p.Line, "step %q: a text needs either text: or digits:", s.ID)
 		}
-		if p.When != "" && !strings.Contains(p.When, "=") {
+		if p.When != "" && !validCondition(p.When) {
 			c.add(f, p.Line, "step %q: condition %q must be var=value or var!=value", s.ID, p.When)
 		}
 	}
@@ -156,7 +180,17 @@ func (c *checker) step(f *Flow, s *Step) {
 	switch s.Input {
 	case "":
 	case InputChoice:
-		if len(s.Choices) == 0 {
+		switch {
+		case s.Options != "":
+			if len(s.Choices) > 0 {
+				c.add(f, s.Line, "step %q: a step with options: offers those of the call, not choices:", s.ID)
+			}
+			if s.Goto == "" {
+				c.add(f, s.Line, "step %q: a step with options: needs a goto: for the option chosen", s.ID)
+			} else {
+				c.target(f, s.Line, s.ID, s.Goto)
+			}
+		case len(s.Choices) == 0:
 			c.add(f, s.Line, "step %q: a choice step needs choices", s.ID)
 		}
 		for _, ch := range s.Choices {
@@ -237,8 +271,20 @@ func (c *checker) choice(f *Flow, s *Step, ch *Choice) {
 	default:
 		c.key(f.File, ch.Line, ch.Label)
 	}
+	name := firstNonEmpty(ch.Label, ch.Language)
+	switch {
+	case ch.Match != "":
+		if c.cfg.Validators[ch.Match] == nil {
+			c.add(f, ch.Line, "step %q: choice %s: match: %q is not a validator of the engine", s.ID, name, ch.Match)
+		}
+		if ch.Save == "" {
+			c.add(f, ch.Line, "step %q: choice %s: match: needs save: to keep the answer", s.ID, name)
+		}
+	case ch.Save != "":
+		c.add(f, ch.Line, "step %q: choice %s: save: is for an option chosen by match:", s.ID, name)
+	}
 	if ch.Goto == "" {
-		c.add(f, ch.Line, "step %q: choice %s leads nowhere (no goto)", s.ID, firstNonEmpty(ch.Label, ch.Language))
+		c.add(f, ch.Line, "step %q: choice %s leads nowhere (no goto)", s.ID, name)
 		return
 	}
 	c.target(f, ch.Line, s.ID, ch.Goto)
@@ -286,6 +332,22 @@ func (c *checker) reachable(f *Flow) map[string]bool {
 		walk(f.Hangup.Goto)
 	}
 	return seen
+}
+
+// validCondition reports whether cond is conditions the engine understands (run.when):
+// var=value or var!=value, several joined by commas; an empty value is an empty or unset
+// variable.
+func validCondition(cond string) bool {
+	for _, part := range strings.Split(cond, ",") {
+		name, _, ok := strings.Cut(part, "!=")
+		if !ok {
+			name, _, ok = strings.Cut(part, "=")
+		}
+		if !ok || strings.TrimSpace(name) == "" {
+			return false
+		}
+	}
+	return true
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -84,6 +84,18 @@ type Step struct {
 	// Only names the one channel the step is for ("voice"), or with "!" the one it is not for
 	// ("!voice"); elsewhere it is passed over to its goto.
 	Only string `yaml:"only"`
+	// When is a condition on the session's variables, as a text's ("var=value", "var!=value",
+	// several joined by commas, all of which must hold; "var=" is an empty or unset variable):
+	// where it does not hold the step is passed over to its goto, as with Only. A choice step
+	// whose question is already answered ("category=") goes on without asking it.
+	When string `yaml:"when"`
+	// Options makes a choice step's options come from data instead of choices: those the last
+	// call gave (CallResult.Options), each labelled in the person's language. Choosing one keeps
+	// its value in the variable Options names and its label in "<name>_label", then goes to
+	// goto. They are offered and matched like choices (numbered, their labels typed in any
+	// language); with no options from the call there is nothing to choose, and the person is
+	// taken back to the main menu instead. Needs input: choice and a goto, and no choices.
+	Options string `yaml:"options"`
 	// Skip, on a text step, offers an option to skip the question, leading there. Not on the
 	// phone, where a recording cannot be skipped by a key: ask before it instead.
 	Skip string `yaml:"skip"`
@@ -96,13 +108,28 @@ type Choice struct {
 	Label string `yaml:"label"` // text key
 	// Language makes the option a language: its label is that language's own name and
 	// choosing it sets the contact's language.
-	Language string            `yaml:"language"`
-	Set      map[string]string `yaml:"set"`
-	Goto     string            `yaml:"goto"`
+	Language string `yaml:"language"`
+	// Set is variables choosing the option keeps. When the option leads to another flow
+	// ("flow:<name>") they are carried into it, with Save, so that the flow starts knowing
+	// them (a menu item that opens a complaint of a given category); not out of a confidential
+	// flow, whose answers are sealed rather than kept.
+	Set  map[string]string `yaml:"set"`
+	Goto string            `yaml:"goto"`
 	// Words are extra things people type for this option, in any script.
 	Words []string `yaml:"words"`
+	// Match names a validator (Config.Validators): an answer that is neither a button of the
+	// step nor the number of one of its options, and that the validator accepts, chooses this
+	// option, its value kept in Save (a verification code sent back). Tried before labels. The
+	// main menu's match options are also tried on a message that starts the menu afresh (a
+	// first message, one after an expired conversation), which then goes straight to them.
+	Match string `yaml:"match"`
+	// Save is the variable that keeps the value Match accepted; left unset when the option is
+	// chosen by its number or label. Needed with match.
+	Save string `yaml:"save"`
 
 	Line int `yaml:"-"`
+	// option is the data an option of an Options step was made from (nil for a YAML choice).
+	option *Option
 }
 
 // Part is one text of a step: a key, optionally counted (plural forms) or conditional.

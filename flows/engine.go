@@ -29,6 +29,10 @@ const (
 // MenuPayload is what the "main menu" option sends when pressed as a button.
 const MenuPayload = channels.MenuPayload
 
+// LabelSuffix names the variable that keeps the label of an option a call gave (Step.Options)
+// in the person's language: "topic" has "topic_label".
+const LabelSuffix = "_label"
+
 // MediaSuffix names the variable that keeps the provider's ID of a voice note or recording
 // given as a text answer: "description" has "description_media".
 const MediaSuffix = "_media"
@@ -58,6 +62,9 @@ type Session struct {
 	// Paused is the conversation a detection interrupted, resumed if the person says it is
 	// not what they meant.
 	Paused *Session `json:"paused,omitempty"`
+	// Options are those the last call gave, offered by a step with Step.Options; entering
+	// another flow drops them.
+	Options []Option `json:"options,omitempty"`
 	// UpdatedAt is when the session last moved, for the idle timeout.
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -91,6 +98,16 @@ type Call struct {
 type CallResult struct {
 	Outcome string
 	Vars    map[string]string
+	// Options are things to choose from that the call found (topics of updates), offered by a
+	// step with Step.Options. They replace those of an earlier call.
+	Options []Option
+}
+
+// Option is one option given by a call: the value kept when it is chosen, and its label in
+// each language it has one in (a language code: ar, ckb, badini, en).
+type Option struct {
+	Value  string            `json:"value"`
+	Labels map[string]string `json:"labels"`
 }
 
 // Effect is one consequence of a turn, applied by the gateway in order.
@@ -260,6 +277,14 @@ func New(defs map[string]*Flow, texts *locales.Catalog, cfg Config) (*Engine, er
 // foldedLabels are the folded forms of an option in every language, plus its words.
 func (e *Engine) foldedLabels(c *Choice) []string {
 	var out []string
+	if c.option != nil {
+		for _, lang := range sortedKeys(c.option.Labels) {
+			if label := locales.Fold(c.option.Labels[lang]); label != "" {
+				out = append(out, label)
+			}
+		}
+		return out
+	}
 	key, langs := c.Label, locales.Languages
 	if c.Language != "" {
 		key, langs = keyLanguageSelf, []string{c.Language}
@@ -299,6 +324,7 @@ func (e *Engine) Resume(sess Session, env Env, res CallResult) Sprint {
 	for k, v := range res.Vars {
 		r.sess.Vars[k] = v
 	}
+	r.sess.Options = res.Options
 	next := st.Goto
 	if t, ok := st.On[res.Outcome]; ok {
 		next = t
@@ -396,6 +422,9 @@ func (r *run) step(in Input) {
 			r.begin(in, folded) // nothing was said in a language they chose: simply start
 			return
 		}
+		if r.menuMatch(in, folded) {
+			return
+		}
 		r.say(keyExpired, nil)
 		r.enterFlow(MenuFlow)
 	default:
@@ -473,15 +502,36 @@ func (r *run) begin(in Input, folded string) {
 		lf := r.e.flows[LanguageFlow]
 		start := lf.steps[lf.Start]
 		r.sess = Session{Flow: LanguageFlow, Step: lf.Start, Vars: map[string]string{}}
-		if c := r.matchChoice(start, in, folded); c != nil && c.Language != "" {
-			r.choose(start, c)
+		if c, _ := r.matchChoice(start, in, folded); c != nil && c.Language != "" {
+			r.choose(start, c, "")
 			return
 		}
 		r.advance()
 		return
 	}
+	if r.menuMatch(in, folded) {
+		return
+	}
 	r.say(keyWelcome, nil)
 	r.enterFlow(MenuFlow)
+}
+
+// menuMatch starts the main menu afresh at one of its options chosen by a validator
+// (Choice.Match), when what the person sent is such an answer: a verification code sent back
+// goes straight to its flow, without a welcome or word of an expired conversation.
+func (r *run) menuMatch(in Input, folded string) bool {
+	menu := r.e.flows[MenuFlow]
+	start := menu.steps[menu.Start]
+	if start == nil || start.Input != InputChoice {
+		return false
+	}
+	c, value := r.matchValidated(start.Choices, in, folded)
+	if c == nil {
+		return false
+	}
+	r.sess = Session{Flow: MenuFlow, Step: menu.Start, Vars: map[string]string{}}
+	r.choose(start, c, value)
+	return true
 }
 
 // command runs a global command; false means it does not apply here and the input is an
@@ -520,7 +570,7 @@ func (r *run) answer(st *Step, in Input, folded string) {
 	r.out.Confidential = st.Confidential || r.confidential()
 	switch st.Input {
 	case InputChoice, InputYesNo:
-		c := r.matchChoice(st, in, folded)
+		c, value := r.matchChoice(st, in, folded)
 		if c == nil {
 			key := keyNotUnderstood
 			if len(in.Media) > 0 && folded == "" {
@@ -529,7 +579,7 @@ func (r *run) answer(st *Step, in Input, folded string) {
 			r.invalid(st, key, true, isNumber(folded))
 			return
 		}
-		r.choose(st, c)
+		r.choose(st, c, value)
 	case InputText:
 		if c := r.matchSkip(st, in, folded); c != nil {
 			r.goTo(c.Goto)
@@ -605,7 +655,8 @@ func (r *run) matchSkip(st *Step, in Input, folded string) *Choice {
 		return nil
 	}
 	if in.Payload != "" {
-		return r.matchChoice(st, in, folded)
+		c, _ := r.matchChoice(st, in, folded)
+		return c
 	}
 	if folded == "1" {
 		return choices[0]
@@ -655,13 +706,26 @@ func (r *run) invalid(st *Step, key string, reask, wrongNumber bool) {
 	r.wait(st)
 }
 
-func (r *run) choose(st *Step, c *Choice) {
+// choose takes an option: its language, its variables (and saved, the value its validator
+// accepted, kept in its Save), then where it leads. Into another flow the variables go along,
+// except out of a confidential flow, where they were sealed.
+func (r *run) choose(st *Step, c *Choice, saved string) {
 	if c.Language != "" {
 		r.env.Language = c.Language
 		r.out.Effects = append(r.out.Effects, SetLanguage{Language: c.Language})
 	}
+	carry := map[string]string{}
 	for _, k := range sortedKeys(c.Set) {
 		r.keep(k, c.Set[k])
+		carry[k] = c.Set[k]
+	}
+	if c.Save != "" && saved != "" {
+		r.keep(c.Save, saved)
+		carry[c.Save] = saved
+	}
+	if name, ok := strings.CutPrefix(c.Goto, flowPrefix); ok && !r.confidential() {
+		r.enterFlowWith(name, carry)
+		return
 	}
 	r.goTo(c.Goto)
 }
@@ -681,7 +745,11 @@ func (r *run) goTo(target string) {
 	}
 }
 
-func (r *run) enterFlow(name string) {
+func (r *run) enterFlow(name string) { r.enterFlowWith(name, nil) }
+
+// enterFlowWith starts a flow afresh (variables and options of the last one dropped), knowing
+// vars from the start.
+func (r *run) enterFlowWith(name string, vars map[string]string) {
 	f := r.e.flows[name]
 	if f == nil {
 		f = r.e.flows[MenuFlow]
@@ -689,7 +757,10 @@ func (r *run) enterFlow(name string) {
 	if name == MenuFlow && r.env.Language == "" {
 		f = r.e.flows[LanguageFlow]
 	}
-	r.sess = Session{Flow: f.Name, Step: f.Start, Vars: map[string]string{}}
+	r.sess = Session{Flow: f.Name, Step: f.Start, Vars: make(map[string]string, len(vars))}
+	for k, v := range vars {
+		r.sess.Vars[k] = v
+	}
 	r.advance()
 }
 
@@ -710,13 +781,17 @@ func (r *run) advance() {
 			r.end()
 			return
 		}
-		if !onChannel(st.Only, r.env.Channel) {
+		if !onChannel(st.Only, r.env.Channel) || !r.when(st.When) {
 			if st.Goto == "" || st.Goto == gotoEnd || st.Goto == gotoResume || strings.HasPrefix(st.Goto, flowPrefix) {
 				r.goTo(st.Goto)
 				return
 			}
 			r.sess.Step, r.sess.Tries = st.Goto, 0
 			continue
+		}
+		if st.Options != "" && len(r.sess.Options) == 0 {
+			r.enterFlow(MenuFlow) // the call found nothing to choose from
+			return
 		}
 		if st.SayAll != "" {
 			for _, lang := range locales.Languages {
@@ -829,7 +904,7 @@ func (r *run) sayIn(lang, key string, data map[string]string, count *int) {
 // alt is a Kurdish text in Arabic, on the voice channel only: Kurdish has no text-to-speech,
 // and Arabic is what most Kurdish callers understand best after their own language.
 func (r *run) alt(lang, key string, data map[string]string, count *int) string {
-	if r.env.Channel != channels.Voice || (lang != locales.Sorani && lang != locales.Badini) {
+	if !r.needsAlt(lang) {
 		return ""
 	}
 	text, err := r.e.texts.Text(locales.Arabic, key, data, count)
@@ -837,6 +912,11 @@ func (r *run) alt(lang, key string, data map[string]string, count *int) string {
 		return ""
 	}
 	return text
+}
+
+// needsAlt reports whether a text in lang is said in Arabic as well (see alt).
+func (r *run) needsAlt(lang string) bool {
+	return r.env.Channel == channels.Voice && (lang == locales.Sorani || lang == locales.Badini)
 }
 
 // sayDigits says a number: as written on text channels, digit by digit on the phone.
@@ -885,6 +965,9 @@ func (r *run) choices(st *Step) []*Choice {
 		}
 		return []*Choice{{Label: keySkip, Goto: st.Skip}}
 	}
+	if st.Options != "" {
+		return r.options(st)
+	}
 	if r.env.LanguageHint == "" {
 		return st.Choices
 	}
@@ -897,7 +980,48 @@ func (r *run) choices(st *Step) []*Choice {
 	return st.Choices
 }
 
+// options are the options of a step with Step.Options: those of the last call, each keeping
+// its value and its label in the person's language.
+func (r *run) options(st *Step) []*Choice {
+	out := make([]*Choice, 0, len(r.sess.Options))
+	for i := range r.sess.Options {
+		o := &r.sess.Options[i]
+		label, _ := r.optionLabel(o)
+		out = append(out, &Choice{Goto: st.Goto, option: o,
+			Set: map[string]string{st.Options: o.Value, st.Options + LabelSuffix: label}})
+	}
+	return out
+}
+
+// optionLabel is an option's label in the person's language, else the first of its fallbacks
+// (locales.Fallbacks) it has, else any; with the language it is in.
+func (r *run) optionLabel(o *Option) (label, lang string) {
+	for _, l := range locales.Fallbacks(r.lang()) {
+		if o.Labels[l] != "" {
+			return o.Labels[l], l
+		}
+	}
+	for _, l := range locales.Languages {
+		if o.Labels[l] != "" {
+			return o.Labels[l], l
+		}
+	}
+	for _, l := range sortedKeys(o.Labels) {
+		if o.Labels[l] != "" {
+			return o.Labels[l], l
+		}
+	}
+	return o.Value, r.lang()
+}
+
 func (r *run) choiceLabel(c *Choice) (label, lang, alt string) {
+	if c.option != nil {
+		label, lang = r.optionLabel(c.option)
+		if r.needsAlt(lang) {
+			alt = c.option.Labels[locales.Arabic]
+		}
+		return label, lang, alt
+	}
 	if c.Language != "" {
 		text, _, err := r.e.texts.TextWithLanguage(c.Language, keyLanguageSelf, nil, nil)
 		if err != nil {
@@ -910,34 +1034,38 @@ func (r *run) choiceLabel(c *Choice) (label, lang, alt string) {
 }
 
 // matchChoice finds the option the person meant: a pressed button, the option's number in any
-// digit script, its label in any of the four languages or one of its words, or a word that
-// appears in exactly one option's label.
-func (r *run) matchChoice(st *Step, in Input, folded string) *Choice {
+// digit script, an answer its validator accepts (Choice.Match, with the value to keep), its
+// label in any of the four languages or one of its words, or a word that appears in exactly
+// one option's label.
+func (r *run) matchChoice(st *Step, in Input, folded string) (*Choice, string) {
 	choices := r.choices(st)
 	if in.Payload != "" {
 		prefix := r.sess.Flow + "." + st.ID + ":"
 		if n, ok := strings.CutPrefix(in.Payload, prefix); ok {
 			if i, err := strconv.Atoi(n); err == nil && i >= 1 && i <= len(choices) {
-				return choices[i-1]
+				return choices[i-1], ""
 			}
 		}
-		return nil // a button from an older message
+		return nil, "" // a button from an older message
 	}
 	if folded == "" {
-		return nil
+		return nil, ""
+	}
+	if c, value := r.matchValidated(choices, in, folded); c != nil {
+		return c, value
 	}
 	if i, err := strconv.Atoi(folded); err == nil {
 		if i >= 1 && i <= len(choices) {
-			return choices[i-1]
+			return choices[i-1], ""
 		}
-		return nil
+		return nil, ""
 	}
 	if st.Input == InputYesNo {
 		switch {
 		case r.e.yes[folded]:
-			return choices[0]
+			return choices[0], ""
 		case r.e.no[folded]:
-			return choices[1]
+			return choices[1], ""
 		}
 	}
 	var byWord *Choice
@@ -945,7 +1073,7 @@ func (r *run) matchChoice(st *Step, in Input, folded string) *Choice {
 	for _, c := range choices {
 		for _, label := range r.labels(c) {
 			if label == folded {
-				return c
+				return c, ""
 			}
 			if wordsMatch(label, folded) {
 				if byWord != nil && byWord != c {
@@ -956,9 +1084,31 @@ func (r *run) matchChoice(st *Step, in Input, folded string) *Choice {
 		}
 	}
 	if ambiguous {
-		return nil
+		return nil, ""
 	}
-	return byWord
+	return byWord, ""
+}
+
+// matchValidated finds the first option whose validator (Choice.Match) accepts what the person
+// typed, with the value to keep. A pressed button or the number of an option is that option,
+// never a validated answer.
+func (r *run) matchValidated(choices []*Choice, in Input, folded string) (*Choice, string) {
+	if in.Payload != "" || folded == "" {
+		return nil, ""
+	}
+	if i, err := strconv.Atoi(folded); err == nil && i >= 1 && i <= len(choices) {
+		return nil, ""
+	}
+	for _, c := range choices {
+		validate := r.e.cfg.Validators[c.Match]
+		if c.Match == "" || validate == nil {
+			continue
+		}
+		if value, problem := validate(in.Text); problem == "" {
+			return c, value
+		}
+	}
+	return nil, ""
 }
 
 // wordsMatch reports whether every word typed (three letters or more) is a word of the label

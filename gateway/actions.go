@@ -39,6 +39,7 @@ func EngineConfig(base flows.Config) flows.Config {
 	base.Actions[actionSEAFinish] = []string{"ok"}
 	base.Actions[actionSEAErase] = []string{"ok"}
 	base.Validators = map[string]flows.Validator{"reference": validateReference, "phone": validatePhone}
+	outreachActions(base.Actions, base.Validators)
 	return base
 }
 
@@ -73,13 +74,26 @@ func (g *Gateway) call(ctx context.Context, tx pgx.Tx, t *turn, sess flows.Sessi
 		return g.caseStatus(ctx, tx, t, c.Args)
 	case actionLinkPhone:
 		return g.linkPhone(ctx, tx, t, c.Args)
+	case actionNextDistribution:
+		return g.nextDistribution(ctx, tx, t)
+	case actionVerifyCode:
+		return g.verifyCode(ctx, tx, t, c.Args)
+	case actionSubscriptions:
+		return g.subscriptions(ctx, tx, t)
+	case actionToggleSubscription:
+		return g.toggleSubscription(ctx, tx, t, c.Args)
 	}
 	return flows.CallResult{}, fmt.Errorf("unknown action %q", c.Action)
 }
 
 func (g *Gateway) openCase(ctx context.Context, tx pgx.Tx, t *turn, args map[string]string) (flows.CallResult, error) {
 	msgID := t.messageID
+	campaign, err := g.answeredCampaign(ctx, tx, t)
+	if err != nil {
+		return flows.CallResult{}, err
+	}
 	c, err := cases.Open(ctx, tx, cases.New{
+		Campaign:       campaign,
 		ContactID:      t.contact.ID,
 		Category:       args["category"],
 		Channel:        string(t.in.Channel),

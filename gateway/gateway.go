@@ -44,19 +44,22 @@ type Config struct {
 	Logger  *slog.Logger
 	// SEA is how confidential reports are taken.
 	SEA SEAConfig
+	// Outreach is what conversations about distributions and updates need.
+	Outreach OutreachConfig
 }
 
 // Gateway implements channels.Receiver.
 type Gateway struct {
-	pool    *pgxpool.Pool
-	engine  *flows.Engine
-	river   *river.Client[pgx.Tx]
-	now     func() time.Time
-	randMu  sync.Mutex
-	rand    *rand.Rand
-	metrics *Metrics
-	log     *slog.Logger
-	sea     SEAConfig
+	pool     *pgxpool.Pool
+	engine   *flows.Engine
+	river    *river.Client[pgx.Tx]
+	now      func() time.Time
+	randMu   sync.Mutex
+	rand     *rand.Rand
+	metrics  *Metrics
+	log      *slog.Logger
+	sea      SEAConfig
+	outreach OutreachConfig
 }
 
 // New checks the configuration and makes a Gateway.
@@ -65,7 +68,8 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, errors.New("gateway: Pool, Engine and River are required")
 	}
 	g := &Gateway{pool: cfg.Pool, engine: cfg.Engine, river: cfg.River, now: cfg.Now, rand: cfg.Rand,
-		metrics: cfg.Metrics, log: cfg.Logger, sea: cfg.SEA.withDefaults()}
+		metrics: cfg.Metrics, log: cfg.Logger, sea: cfg.SEA.withDefaults(),
+		outreach: cfg.Outreach.withDefaults()}
 	if g.now == nil {
 		g.now = time.Now
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -31,6 +33,11 @@ type Service struct {
 	Location *time.Location // SAWT_TIMEZONE: cron expressions are read in it
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Texts write distribution alerts in each language.
+	Texts *locales.Catalog
+	// Rand, when set, draws verification codes (tests); else the operating system does.
+	Rand   *rand.Rand
+	randMu sync.Mutex
 }
 
 func (s *Service) now() time.Time {
@@ -51,10 +58,14 @@ func (s *Service) loc() *time.Location {
 var ErrNotFound = errors.New("no such campaign")
 
 // ErrState says a campaign cannot be moved that way from where it is (resume a cancelled one).
-type ErrState struct{ From, Want string }
+type ErrState struct{ From, Want, What string }
 
 func (e *ErrState) Error() string {
-	return fmt.Sprintf("the campaign is %s: it cannot be %s", e.From, e.Want)
+	what := e.What
+	if what == "" {
+		what = "campaign"
+	}
+	return fmt.Sprintf("the %s is %s: it cannot be %s", what, e.From, e.Want)
 }
 
 // Create validates a spec, stores the campaign and schedules its first run: at once for

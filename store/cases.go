@@ -41,6 +41,7 @@ type CaseRow struct {
 	ConsentContact, ConsentShare bool
 	CallBack, Incomplete         bool
 	SourceMessageID              *int64
+	CampaignID                   *int64 // the campaign the person was answering, if any
 	Assignee                     string
 	AckDueAt, ReferDueAt         time.Time
 	ResolveDueAt                 time.Time
@@ -59,14 +60,14 @@ func InsertCase(ctx context.Context, tx pgx.Tx, c CaseRow, actor string) (int64,
 	err := tx.QueryRow(ctx, `
 		INSERT INTO cases (reference, contact_id, category, priority, status, channel, language, description,
 		                   governorate, site, consent_contact, consent_share, source_message_id,
-		                   ack_due_at, refer_due_at, resolve_due_at, created_at, updated_at, call_back, incomplete)
+		                   ack_due_at, refer_due_at, resolve_due_at, created_at, updated_at, call_back, incomplete, campaign_id)
 		VALUES ($1, $2, $3, $4, $5, $6, nullif($7, ''), $8, nullif($9, ''), nullif($10, ''), $11, $12, $13, $14, $15, $16, $17, $17,
-		        $18, $19)
+		        $18, $19, $20)
 		ON CONFLICT (reference) DO NOTHING
 		RETURNING id`,
 		c.Reference, c.ContactID, c.Category, c.Priority, c.Status, c.Channel, c.Language, c.Description,
 		c.Governorate, c.Site, c.ConsentContact, c.ConsentShare, c.SourceMessageID,
-		c.AckDueAt, c.ReferDueAt, c.ResolveDueAt, c.CreatedAt, c.CallBack, c.Incomplete).Scan(&id)
+		c.AckDueAt, c.ReferDueAt, c.ResolveDueAt, c.CreatedAt, c.CallBack, c.Incomplete, c.CampaignID).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, ErrReferenceTaken
 	}

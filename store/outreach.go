@@ -190,6 +190,10 @@ func SetRunsState(ctx context.Context, db DB, campaignID int64, from []string, t
 type Audience struct {
 	Languages, Governorates, Sites, Schemes, Topics, Households []string
 	Language                                                    map[string]string
+	// Distribution, when set, keeps the households of that distribution; NotAlerted then
+	// leaves out those already sent an alert of that kind for it.
+	Distribution int64
+	NotAlerted   string
 }
 
 // FanOut makes the deliveries of a run: one per person of the audience who can be reached
@@ -228,9 +232,15 @@ func FanOut(ctx context.Context, tx pgx.Tx, runID int64, a Audience, at time.Tim
 		  AND (cardinality($7::text[]) = 0 OR c.household_id = ANY($7))
 		  AND (cardinality($8::text[]) = 0 OR EXISTS (
 		        SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id AND s.topic = ANY($8)))
+		  AND ($14::bigint = 0 OR EXISTS (
+		        SELECT 1 FROM distribution_households h WHERE h.distribution_id = $14 AND h.contact_id = c.id))
+		  AND ($15::text = '' OR NOT EXISTS (
+		        SELECT 1 FROM deliveries d JOIN campaign_runs r ON r.id = d.run_id
+		        WHERE d.contact_id = c.id AND r.distribution_id = $14 AND r.alert = $15))
 		ON CONFLICT (run_id, contact_id) DO NOTHING`,
 		runID, at, nonNil(a.Schemes), nonNil(a.Languages), nonNil(a.Governorates), nonNil(a.Sites),
-		nonNil(a.Households), nonNil(a.Topics), lang("ar"), lang("ckb"), lang("badini"), lang("en"), lang(""))
+		nonNil(a.Households), nonNil(a.Topics), lang("ar"), lang("ckb"), lang("badini"), lang("en"), lang(""),
+		a.Distribution, a.NotAlerted)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("fan out run %d: %w", runID, err)
 	}
@@ -372,4 +382,59 @@ func FinishRun(ctx context.Context, db DB, runID int64, at time.Time) (bool, err
 			WHERE id = (SELECT campaign_id FROM r) AND state = 'running')
 		SELECT EXISTS (SELECT 1 FROM r)`, runID, at).Scan(&done)
 	return done, err
+}
+
+// LastCampaignSent is the campaign whose message most recently reached a contact since a
+// time, or nil: a case the contact opens now answers it.
+func LastCampaignSent(ctx context.Context, db DB, contactID int64, since time.Time) (*int64, error) {
+	var id *int64
+	err := db.QueryRow(ctx, `
+		SELECT r.campaign_id FROM deliveries d JOIN campaign_runs r ON r.id = d.run_id
+		WHERE d.contact_id = $1 AND d.sent_at >= $2 AND r.campaign_id IS NOT NULL
+		ORDER BY d.sent_at DESC LIMIT 1`, contactID, since).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return id, err
+}
+
+// TopicChoice is a topic of updates as offered to a contact.
+type TopicChoice struct {
+	Code       string
+	Names      map[string]string // by language
+	Subscribed bool
+}
+
+// TopicsOf lists the topics of updates, each saying whether the contact is subscribed.
+func TopicsOf(ctx context.Context, db DB, contactID int64) ([]TopicChoice, error) {
+	rows, err := db.Query(ctx, `
+		SELECT t.code, t.names, EXISTS (SELECT 1 FROM subscriptions s WHERE s.contact_id = $1 AND s.topic = t.code)
+		FROM topics t ORDER BY t.position, t.code`, contactID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (TopicChoice, error) {
+		var t TopicChoice
+		err := row.Scan(&t.Code, &t.Names, &t.Subscribed)
+		return t, err
+	})
+}
+
+// ToggleSubscription subscribes a contact to a topic, or unsubscribes one who was: it says
+// whether the contact is subscribed now. ErrNotFound for an unknown topic.
+func ToggleSubscription(ctx context.Context, tx pgx.Tx, contactID int64, topic string, at time.Time) (bool, error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM subscriptions WHERE contact_id = $1 AND topic = $2`, contactID, topic)
+	if err != nil || tag.RowsAffected() > 0 {
+		return false, err
+	}
+	tag, err = tx.Exec(ctx, `
+		INSERT INTO subscriptions (contact_id, topic, created_at) SELECT $1, code, $3 FROM topics WHERE code = $2`,
+		contactID, topic, at)
+	if err != nil {
+		return false, err
+	}
+	if tag.RowsAffected() == 0 {
+		return false, ErrNotFound
+	}
+	return true, nil
 }

@@ -154,7 +154,7 @@ func TestChatTelegramButtons(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit code %d, want %d; stderr:\n%s", r.code, exitOK, r.stderr)
 	}
-	const buttons = "\n[1 Make a complaint] [2 Give feedback or a suggestion] [3 Report abuse or exploitation by aid workers (confidential)] [4 Check a complaint] [5 Information] [6 Ask for a call back] [7 Change language]\n"
+	const buttons = "\n[1 Make a complaint] [2 Give feedback or a suggestion] [3 Report abuse or exploitation by aid workers (confidential)] [4 Check a complaint] [5 Information] [6 Ask for a call back] [7 Change language] [8 Aid distributions] [9 Choose our updates]\n"
 	if !strings.Contains(r.stdout, buttons) {
 		t.Errorf("the menu is not shown as one line of buttons %q:\n%s", buttons, r.stdout)
 	}

@@ -11,6 +11,8 @@
 //	lang: ar                (language chosen beforehand; default none: the language menu)
 //	urn: tel:+9647701234567 (default terminal:flowtest)
 //	hint: ar                (a provider's language hint, as Telegram's language_code)
+//	distribution: yes       (the person's household is on a distribution two days ahead,
+//	                         announced before the conversation; $CODE: its alert's code)
 //	---
 //	> message the person sends   (">" alone: an empty message; $REF: the last case's
 //	                              reference; $LONG: a 10,000-character message)
@@ -46,7 +48,9 @@ type Script struct {
 	Lang    string
 	URN     channels.URN
 	Hint    string
-	Steps   []Step
+	// Distribution puts the person's household on an announced distribution.
+	Distribution bool
+	Steps        []Step
 }
 
 // Step is one thing that happens: a message, or time passing.
@@ -81,6 +85,8 @@ func Parse(text string) (Script, error) {
 					s.Lang = v
 				case "hint":
 					s.Hint = v
+				case "distribution":
+					s.Distribution = v == "yes"
 				case "urn":
 					urn, err := channels.ParseURN(v)
 					if err != nil {

@@ -10,8 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/sawt/sawt/app"
+	"github.com/sawt/sawt/channels"
+	"github.com/sawt/sawt/outreach"
 	"github.com/sawt/sawt/store"
 	"github.com/sawt/sawt/store/pgtest"
 )
@@ -62,6 +67,10 @@ func runTranscript(t *testing.T, file string) {
 		}
 	}
 
+	code := ""
+	if script.Distribution {
+		code = announceDistribution(ctx, t, a, script.URN)
+	}
 	var b strings.Builder
 	b.WriteString(strings.Join(script.Header, "\n") + "\n")
 	for i, st := range script.Steps {
@@ -75,7 +84,7 @@ func runTranscript(t *testing.T, file string) {
 		} else {
 			b.WriteString("> " + st.Input + "\n")
 		}
-		in := Inbound(st.Input, lastReference(ctx, t, a))
+		in := Inbound(strings.ReplaceAll(st.Input, "$CODE", code), lastReference(ctx, t, a))
 		in.Channel, in.ExternalID, in.URN, in.LanguageHint, in.Inline = script.Channel, "flowtest-"+itoa(i), script.URN, script.Hint, true
 		res, err := a.Gateway.Receive(ctx, in)
 		if err != nil {
@@ -102,6 +111,36 @@ func runTranscript(t *testing.T, file string) {
 	if got != string(data) {
 		t.Errorf("%s differs from what Sawt says now (run go test ./flows/... -update and review the diff):\n%s", file, diff(string(data), got))
 	}
+}
+
+// announceDistribution puts the person's household on a distribution two days ahead and
+// runs its announcement, as serve would; it returns the announcement's code.
+func announceDistribution(ctx context.Context, t *testing.T, a *app.App, urn channels.URN) string {
+	t.Helper()
+	if urn.Scheme() != channels.SchemeTel {
+		t.Fatal("distribution: needs a tel: urn")
+	}
+	starts := time.Date(Start.Year(), Start.Month(), Start.Day()+2, 9, 0, 0, 0, Start.Location())
+	id, err := a.Outreach.CreateDistribution(ctx, outreach.DistributionSpec{
+		Site: "Mamrashan camp", StartsAt: &starts, Place: "the hall near gate 2", Items: "food basket", Bring: "ration card",
+	}, "flowtest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	phone := strings.TrimPrefix(string(urn), "tel:")
+	if _, err := a.Outreach.ImportHouseholds(ctx, id, []outreach.Household{{Phone: phone, HouseholdID: "HH-1", Language: "ar"}}); err != nil {
+		t.Fatal(err)
+	}
+	w := &outreach.AlertWorker{Service: a.Outreach}
+	args := outreach.AlertArgs{DistributionID: id, Alert: store.AlertAnnouncement, DueAt: a.Config.Now().UTC()}
+	if err := w.Work(ctx, &river.Job[outreach.AlertArgs]{Args: args}); err != nil {
+		t.Fatal(err)
+	}
+	var code string
+	if err := a.Pool.QueryRow(ctx, `SELECT code FROM alert_codes`).Scan(&code); err != nil {
+		t.Fatal(err)
+	}
+	return code
 }
 
 // lastReference is the display form of the newest case's reference, for $REF.
