@@ -165,6 +165,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := gateway.NewMetrics(a.Registry)
+	broadcastMetrics := outreach.NewMetrics(a.Registry)
 
 	// The senders are filled in below, once the channels exist; the workers start in Run.
 	senders := map[channels.Kind]channels.Sender{}
@@ -174,7 +175,8 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	// A send job that outlives JobTimeout is cancelled and retried; one left running by a
 	// crashed node is taken back after RescueStuckJobsAfter instead of River's hour.
 	riverCfg := &river.Config{Logger: log.With("component", "river"), JobTimeout: 2 * time.Minute, RescueStuckJobsAfter: 3 * time.Minute}
-	a.Outreach = &outreach.Service{Pool: pool, Location: loc, Now: cfg.Now, Texts: texts, Logger: log.With("component", "outreach")}
+	a.Outreach = &outreach.Service{Pool: pool, Location: loc, Now: cfg.Now, Texts: texts, Metrics: broadcastMetrics,
+		Logger: log.With("component", "outreach")}
 	if cfg.Rand != nil {
 		// Codes drawn from a source of their own, seeded from the given one: reproducible.
 		a.Outreach.Rand = rand.New(rand.NewPCG(cfg.Rand.Uint64(), cfg.Rand.Uint64()))
@@ -194,7 +196,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		river.AddWorker(workers, sweep)
 		river.AddWorker(workers, &outreach.StartRunWorker{Service: a.Outreach})
 		river.AddWorker(workers, &outreach.AlertWorker{Service: a.Outreach})
-		river.AddWorker(workers, &outreach.SendBatchWorker{Pool: pool, Senders: senders, Now: cfg.Now, Logger: log})
+		river.AddWorker(workers, &outreach.SendBatchWorker{Pool: pool, Senders: senders, Now: cfg.Now, Logger: log, Metrics: broadcastMetrics})
 		riverCfg.PeriodicJobs = []*river.PeriodicJob{gateway.PurgeRecordingsPeriodic(), gateway.SEASweepPeriodic()}
 		riverCfg.Workers = workers
 		riverCfg.Queues = map[string]river.QueueConfig{

@@ -349,6 +349,7 @@ func (w *AlertWorker) Work(ctx context.Context, job *river.Job[AlertArgs]) error
 		if a.Alert == store.AlertAnnouncement {
 			audience.NotAlerted = store.AlertAnnouncement
 		}
+		started := time.Now()
 		targeted, first, last, err := store.FanOut(ctx, tx, runID, audience, now)
 		if err != nil {
 			return err
@@ -356,6 +357,7 @@ func (w *AlertWorker) Work(ctx context.Context, job *river.Job[AlertArgs]) error
 		if err := queueBatches(ctx, tx, s.River, runID, first, last); err != nil {
 			return err
 		}
+		s.Metrics.runStarted(a.Alert, targeted, time.Since(started))
 		if s.Logger != nil {
 			s.Logger.Info("distribution alert started", "distribution", d.ID, "alert", a.Alert, "run", runID, "targeted", targeted)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	"github.com/sawt/sawt/channels"
@@ -340,6 +341,45 @@ func TestValidCode(t *testing.T) {
 	} {
 		if got := ValidCode(in); got != want {
 			t.Errorf("ValidCode(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Runs and sends are counted, by kind, channel and result only.
+func TestBroadcastMetrics(t *testing.T) {
+	e := newEnv(t)
+	reg := prometheus.NewRegistry()
+	e.svc.Metrics = NewMetrics(reg)
+	e.seed(population...)
+	e.create(Spec{Name: "All", Texts: allTexts(), Schedule: Schedule{Now: true}})
+	e.start()
+	w := e.sendWorker()
+	w.Metrics = e.svc.Metrics
+	e.send(w)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			name := f.GetName()
+			for _, l := range m.GetLabel() {
+				name += " " + l.GetName() + "=" + l.GetValue()
+			}
+			if c := m.GetCounter(); c != nil {
+				got[name] = c.GetValue()
+			}
+		}
+	}
+	for name, want := range map[string]float64{
+		"sawt_broadcast_runs_total kind=campaign":                    1,
+		"sawt_broadcast_targeted_total kind=campaign":                8,
+		"sawt_broadcast_messages_total channel=sms result=sent":      3,
+		"sawt_broadcast_messages_total channel=telegram result=sent": 3,
+	} {
+		if got[name] != want {
+			t.Errorf("%s: %v, want %v (all: %v)", name, got[name], want, got)
 		}
 	}
 }

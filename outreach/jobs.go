@@ -106,6 +106,7 @@ func (w *StartRunWorker) Work(ctx context.Context, job *river.Job[StartRunArgs])
 		}
 		log.Info("campaign run started", "campaign", c.ID, "run", runID, "targeted", targeted,
 			"fan_out", time.Since(started).Round(time.Millisecond))
+		s.Metrics.runStarted("campaign", targeted, time.Since(started))
 		return store.SetCampaignState(ctx, tx, c.ID, store.CampaignRunning, next, now)
 	})
 	if err != nil {
@@ -173,6 +174,7 @@ type SendBatchWorker struct {
 	Senders map[channels.Kind]channels.Sender
 	Now     func() time.Time
 	Logger  *slog.Logger
+	Metrics *Metrics
 	// CheckEvery is how often the job looks whether its run was paused or cancelled
 	// (default half a second).
 	CheckEvery time.Duration
@@ -238,6 +240,7 @@ func (w *SendBatchWorker) Work(ctx context.Context, job *river.Job[SendBatchArgs
 			checked = time.Now()
 		}
 		if d.OptedOut {
+			w.Metrics.send(d.Channel, "opted_out", 0)
 			if err := store.MarkDeliveryAttempt(ctx, w.Pool, d.ID, "", "opted_out", now()); err != nil {
 				return err
 			}
@@ -247,8 +250,10 @@ func (w *SendBatchWorker) Work(ctx context.Context, job *river.Job[SendBatchArgs
 		if sender == nil {
 			return river.JobSnooze(channelOffWait)
 		}
+		sendStart := time.Now()
 		res, sendErr := sender.Send(ctx, channels.Outbound{Channel: d.Channel, URN: d.URN, Language: d.Language, Text: run.Texts[d.Language]})
 		if sendErr == nil {
+			w.Metrics.send(d.Channel, "sent", time.Since(sendStart))
 			if err := store.MarkDeliverySent(ctx, w.Pool, d.ID, res, now()); err != nil {
 				return err
 			}
@@ -257,6 +262,7 @@ func (w *SendBatchWorker) Work(ctx context.Context, job *river.Job[SendBatchArgs
 		se := channels.AsSendError(sendErr)
 		switch {
 		case se.OptedOut:
+			w.Metrics.send(d.Channel, "opted_out", 0)
 			if err := store.OptOutURN(ctx, w.Pool, d.URN, now()); err != nil {
 				return err
 			}
@@ -264,14 +270,17 @@ func (w *SendBatchWorker) Work(ctx context.Context, job *river.Job[SendBatchArgs
 				return err
 			}
 		case se.RetryAfter > 0:
+			w.Metrics.send(d.Channel, "throttled", 0)
 			// The channel is at its rate: the rest of the batch waits its turn.
 			return river.JobSnooze(se.RetryAfter)
 		case se.Retryable && d.Attempts+1 < maxDeliveryAttempts:
+			w.Metrics.send(d.Channel, "retry", 0)
 			if err := store.MarkDeliveryAttempt(ctx, w.Pool, d.ID, se.Error(), "", now()); err != nil {
 				return err
 			}
 			retry = sendErr
 		default:
+			w.Metrics.send(d.Channel, "failed", 0)
 			log.Warn("broadcast message failed", "run", a.RunID, "delivery", d.ID, "channel", d.Channel, "err", se)
 			if err := store.MarkDeliveryAttempt(ctx, w.Pool, d.ID, se.Error(), "failed", now()); err != nil {
 				return err

@@ -35,6 +35,8 @@ type Service struct {
 	Logger   *slog.Logger
 	// Texts write distribution alerts in each language.
 	Texts *locales.Catalog
+	// Metrics, when set, counts runs and sends.
+	Metrics *Metrics
 	// Rand, when set, draws verification codes (tests); else the operating system does.
 	Rand   *rand.Rand
 	randMu sync.Mutex
