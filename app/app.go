@@ -173,7 +173,9 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		senders[k] = s
 	}
 	// A send job that outlives JobTimeout is cancelled and retried; one left running by a
-	// crashed node is taken back after RescueStuckJobsAfter instead of River's hour.
+	// crashed node is taken back after RescueStuckJobsAfter instead of River's hour — River
+	// waits for the job's own timeout too, which is why no job of ours has a longer one
+	// (outreach.JobTimeout).
 	riverCfg := &river.Config{Logger: log.With("component", "river"), JobTimeout: 2 * time.Minute, RescueStuckJobsAfter: 3 * time.Minute}
 	a.Outreach = &outreach.Service{Pool: pool, Location: loc, Now: cfg.Now, Texts: texts, Metrics: broadcastMetrics,
 		Logger: log.With("component", "outreach")}

@@ -383,3 +383,39 @@ func TestBroadcastMetrics(t *testing.T) {
 		}
 	}
 }
+
+// A send job that has sent for MaxRun makes way: it snoozes to go on at once with the rest of
+// its batch, always after at least one message, so a slow channel never holds a job past the
+// timeout that decides how soon a crashed node's jobs are taken back.
+func TestSendJobMakesWay(t *testing.T) {
+	e := newEnv(t)
+	e.seed(bulk(5, "ar")...)
+	e.create(Spec{Name: "water", Texts: allTexts(), Schedule: Schedule{Now: true}})
+	e.start()
+	w := e.sendWorker()
+	w.MaxRun = time.Nanosecond
+	jobs := e.jobs(SendBatchArgs{}.Kind())
+	if len(jobs) != 1 {
+		t.Fatalf("%d send jobs", len(jobs))
+	}
+	var a SendBatchArgs
+	if err := json.Unmarshal(jobs[0].args, &a); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 5; i++ {
+		err := w.Work(context.Background(), &river.Job[SendBatchArgs]{Args: a})
+		var snooze *river.JobSnoozeError
+		if i < 5 && (!errors.As(err, &snooze) || snooze.Duration != 0) {
+			t.Fatalf("run %d: %v, want a snooze of 0", i, err)
+		}
+		if i == 5 && err != nil {
+			t.Fatalf("last run: %v", err)
+		}
+		if n := len(e.senders[channels.SMS].Sent()); n != i {
+			t.Fatalf("after run %d: %d sent", i, n)
+		}
+	}
+	if (&SendBatchWorker{}).Timeout(nil) > 3*time.Minute {
+		t.Error("a send job's timeout is longer than the rescue delay")
+	}
+}

@@ -42,8 +42,14 @@ type StartRunWorker struct {
 	Service *Service
 }
 
-// Timeout: fanning out a million people takes seconds, not the default minute.
-func (w *StartRunWorker) Timeout(*river.Job[StartRunArgs]) time.Duration { return 10 * time.Minute }
+// JobTimeout bounds every broadcast job: a job left running by a crashed node is taken back
+// only once its timeout has passed as well as the client's RescueStuckJobsAfter, so the
+// bound is what keeps a crash from holding a campaign up for long. Fanning out a million
+// people takes about twenty seconds; a send job stops itself before it (SendBatchWorker.MaxRun).
+const JobTimeout = 2*time.Minute + 30*time.Second
+
+// Timeout: see JobTimeout.
+func (w *StartRunWorker) Timeout(*river.Job[StartRunArgs]) time.Duration { return JobTimeout }
 
 // Work starts the run.
 func (w *StartRunWorker) Work(ctx context.Context, job *river.Job[StartRunArgs]) error {
@@ -178,10 +184,24 @@ type SendBatchWorker struct {
 	// CheckEvery is how often the job looks whether its run was paused or cancelled
 	// (default half a second).
 	CheckEvery time.Duration
+	// MaxRun is how long one run of a send job sends before it snoozes, to go on at once with
+	// what is left of its batch (default DefaultMaxRun; below JobTimeout).
+	MaxRun time.Duration
 }
 
-// Timeout: a batch at a channel's full rate takes a while.
-func (w *SendBatchWorker) Timeout(*river.Job[SendBatchArgs]) time.Duration { return 10 * time.Minute }
+// Timeout: see JobTimeout. A batch at a slow channel's rate takes longer than this: the job
+// stops after MaxRun and goes on at once as a fresh run of the same job.
+func (w *SendBatchWorker) Timeout(*river.Job[SendBatchArgs]) time.Duration { return JobTimeout }
+
+// DefaultMaxRun is how long a send job sends before it makes way (SendBatchWorker.MaxRun).
+const DefaultMaxRun = 2 * time.Minute
+
+func (w *SendBatchWorker) maxRun() time.Duration {
+	if w.MaxRun > 0 && w.MaxRun < JobTimeout {
+		return w.MaxRun
+	}
+	return DefaultMaxRun
+}
 
 // errStop ends a batch early: the run was paused or cancelled.
 var errStop = errors.New("run stopped")
@@ -230,9 +250,15 @@ func (w *SendBatchWorker) Work(ctx context.Context, job *river.Job[SendBatchArgs
 	if checkEvery <= 0 {
 		checkEvery = defaultCheckEvery
 	}
-	checked := time.Now()
+	began := time.Now()
+	checked := began
 	var retry error
-	for _, d := range list {
+	for i, d := range list {
+		if i > 0 && (time.Since(began) >= w.maxRun() || ctx.Err() != nil) {
+			// Time to make way (or serve is stopping): the rest of the batch goes on in a
+			// fresh run of the job, at once, without counting as a failed attempt.
+			return river.JobSnooze(0)
+		}
 		if time.Since(checked) >= checkEvery {
 			if err := check(); err != nil {
 				return stopped(err)
