@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// QueueFilter narrows the case queue; every field given must match. Status empty means the
+// open cases (new, acknowledged, referred, in progress).
+type QueueFilter struct {
+	Category, Status, Channel, Language, Governorate, Site, Assignee string
+	// Overdue keeps the cases past the deadline they face next.
+	Overdue bool
+	// Reference finds one case by its reference (digits only).
+	Reference string
+}
+
+// QueueRow is a case as the queue lists it: no description, no contact.
+type QueueRow struct {
+	ID                         int64
+	Reference                  string
+	Category, Priority, Status string
+	Channel, Language          string
+	Governorate, Site          string
+	Assignee                   string
+	// DueAt is the deadline the case faces next: acknowledge, refer or resolve.
+	DueAt     time.Time
+	Overdue   bool
+	CreatedAt time.Time
+}
+
+// queueRank and queueDue are the queue's order, as cases_open_queue_idx has it.
+const (
+	queueRank = `(CASE priority WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'normal' THEN 2 ELSE 1 END)`
+	queueDue  = `(CASE status WHEN 'new' THEN ack_due_at WHEN 'acknowledged' THEN refer_due_at ELSE resolve_due_at END)`
+)
+
+// OpenStatuses are the statuses of cases still to be worked on.
+var OpenStatuses = []string{"new", "acknowledged", "referred", "in_progress"}
+
+// CaseQueue lists cases the most urgent first — by priority, then the deadline they face
+// next — limit at a time from offset, and says whether more follow. It does not count them
+// all: that would read every open case for every page, where the page itself reads only as
+// far as it shows. Confidential reports are never cases, and a case of the SEA category is
+// left out all the same.
+func CaseQueue(ctx context.Context, db DB, f QueueFilter, now time.Time, limit, offset int) (list []QueueRow, more bool, err error) {
+	// $1 is now, for overdue: in the count, only when the filter asks for it.
+	where := []string{"category <> 'sea'"}
+	args := []any{now}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Status == "" {
+		where = append(where, `status IN ('new', 'acknowledged', 'referred', 'in_progress')`)
+	} else {
+		add("status = $%d", f.Status)
+	}
+	for _, c := range []struct{ col, v string }{
+		{"category", f.Category}, {"channel", f.Channel}, {"language", f.Language}, {"governorate", f.Governorate},
+		{"site", f.Site}, {"assignee", f.Assignee}, {"reference", f.Reference},
+	} {
+		if c.v != "" {
+			add(c.col+" = $%d", c.v)
+		}
+	}
+	if f.Overdue {
+		where = append(where, queueDue+` < $1 AND status IN ('new', 'acknowledged', 'referred', 'in_progress')`)
+	}
+	cond := strings.Join(where, " AND ")
+	args = append(args, limit+1, offset)
+	rows, err := db.Query(ctx, fmt.Sprintf(`
+		SELECT id, reference, category, priority, status, channel, coalesce(language, ''), coalesce(governorate, ''),
+		       coalesce(site, ''), coalesce(assignee, ''), `+queueDue+`,
+		       `+queueDue+` < $1 AND status IN ('new', 'acknowledged', 'referred', 'in_progress'), created_at
+		FROM cases WHERE %s
+		ORDER BY `+queueRank+` DESC, `+queueDue+`, id
+		LIMIT $%d OFFSET $%d`, cond, len(args)-1, len(args)), args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("read the queue: %w", err)
+	}
+	list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (QueueRow, error) {
+		var q QueueRow
+		err := r.Scan(&q.ID, &q.Reference, &q.Category, &q.Priority, &q.Status, &q.Channel, &q.Language, &q.Governorate,
+			&q.Site, &q.Assignee, &q.DueAt, &q.Overdue, &q.CreatedAt)
+		return q, err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if len(list) > limit {
+		return list[:limit], true, nil
+	}
+	return list, false, nil
+}
