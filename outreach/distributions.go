@@ -280,8 +280,11 @@ func (s *Service) queueReminders(ctx context.Context, tx pgx.Tx, d store.Distrib
 }
 
 func (s *Service) queueAlert(ctx context.Context, tx pgx.Tx, id int64, alert string, due time.Time, hours int) error {
-	_, err := s.River.InsertTx(ctx, tx, AlertArgs{DistributionID: id, Alert: alert, DueAt: due.UTC(), Hours: hours},
-		&river.InsertOpts{ScheduledAt: due})
+	opts := &river.InsertOpts{}
+	if due.After(s.now()) {
+		opts.ScheduledAt = due
+	}
+	_, err := s.River.InsertTx(ctx, tx, AlertArgs{DistributionID: id, Alert: alert, DueAt: due.UTC(), Hours: hours}, opts)
 	return err
 }
 

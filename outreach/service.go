@@ -118,9 +118,13 @@ func (s *Service) Create(ctx context.Context, spec Spec, by string) (int64, erro
 	return id, err
 }
 
-// scheduleStart queues the job that starts a campaign's run due at due.
+// scheduleStart queues the job that starts a campaign's run due at due: at once when it is
+// due already (a job scheduled for now would wait for River's next scheduling round).
 func (s *Service) scheduleStart(ctx context.Context, tx pgx.Tx, id int64, due time.Time) error {
-	opts := &river.InsertOpts{ScheduledAt: due}
+	opts := &river.InsertOpts{}
+	if due.After(s.now()) {
+		opts.ScheduledAt = due
+	}
 	_, err := s.River.InsertTx(ctx, tx, StartRunArgs{CampaignID: id, DueAt: due.UTC()}, opts)
 	return err
 }

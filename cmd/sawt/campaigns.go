@@ -175,15 +175,26 @@ func runCampaignsList(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-func campaignID(rest []string) (int64, error) {
+func campaignID(rest []string) (int64, error) { return idArg(rest, "campaign") }
+
+// idArg reads the one argument of a command that takes the ID of a thing.
+func idArg(rest []string, thing string) (int64, error) {
 	if err := wantArgs(rest, "ID"); err != nil {
 		return 0, err
 	}
 	id, err := strconv.ParseInt(rest[0], 10, 64)
 	if err != nil || id <= 0 {
-		return 0, usageErrorf("%q is not a campaign ID", rest[0])
+		return 0, usageErrorf("%q is not a %s ID", rest[0], thing)
 	}
 	return id, nil
+}
+
+// printJSON writes v as indented JSON, as the API would send it.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 func runCampaignsShow(ctx context.Context, e *env, args []string) error {
@@ -204,10 +215,7 @@ func runCampaignsShow(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(st)
+		return printJSON(e.stdout, st)
 	})
 }
 

@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -188,24 +186,13 @@ func runDistributionsList(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-func distributionID(rest []string) (int64, error) {
-	if err := wantArgs(rest, "ID"); err != nil {
-		return 0, err
-	}
-	id, err := strconv.ParseInt(rest[0], 10, 64)
-	if err != nil || id <= 0 {
-		return 0, usageErrorf("%q is not a distribution ID", rest[0])
-	}
-	return id, nil
-}
-
 func runDistributionsShow(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "distributions show", "distributions show ID", "Prints a distribution with its households count and its alerts (code and counts), as JSON (as GET /api/v1/distributions/ID).")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	id, err := distributionID(rest)
+	id, err := idArg(rest, "distribution")
 	if err != nil {
 		return err
 	}
@@ -217,10 +204,7 @@ func runDistributionsShow(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		return enc.Encode(st)
+		return printJSON(e.stdout, st)
 	})
 }
 
@@ -230,7 +214,7 @@ func runDistributionsCancel(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := distributionID(rest)
+	id, err := idArg(rest, "distribution")
 	if err != nil {
 		return err
 	}
