@@ -76,6 +76,7 @@ type TwilioAPI struct {
 	recordings map[string][]byte
 	deletes    []string
 	nextSid    int
+	countOnly  bool // CountOnly: requests and messages are counted, not kept
 }
 
 // TwilioRequest is one request the fake received.
@@ -222,6 +223,23 @@ func (f *TwilioAPI) HasRecording(sid string) bool {
 	defer f.mu.Unlock()
 	_, ok := f.recordings[sid]
 	return ok
+}
+
+// CountOnly makes the fake keep neither the requests nor the messages it answers from now on,
+// only count the messages (MessageCount): for load tests, where a million kept messages take
+// gigabytes of the test's memory. Messages, Requests and the Wait… helpers see nothing of what
+// comes after.
+func (f *TwilioAPI) CountOnly() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.countOnly = true
+}
+
+// MessageCount is how many messages have been sent so far (answered 201), kept or only counted.
+func (f *TwilioAPI) MessageCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.nextSid
 }
 
 // Messages returns the messages sent so far (answered 201), in arrival order.
@@ -378,16 +396,21 @@ func (f *TwilioAPI) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	form, parseErr := readTwilioForm(r)
 	req := &TwilioRequest{Method: r.Method, Path: r.URL.Path, Form: form, At: at}
 	f.mu.Lock()
-	f.requests = append(f.requests, req)
-	f.notifyLocked()
+	keep := !f.countOnly
+	if keep {
+		f.requests = append(f.requests, req)
+		f.notifyLocked()
+	}
 	f.mu.Unlock()
 
 	status := f.answer(w, r, form, parseErr)
 
-	f.mu.Lock()
-	req.Status = status
-	f.notifyLocked()
-	f.mu.Unlock()
+	if keep {
+		f.mu.Lock()
+		req.Status = status
+		f.notifyLocked()
+		f.mu.Unlock()
+	}
 }
 
 // answer answers a request and returns the status it answered with (0 for none).
@@ -621,8 +644,10 @@ func (f *TwilioAPI) createMessage(w http.ResponseWriter, form url.Values) int {
 		Params:              cloneValues(form),
 		At:                  now,
 	}
-	f.messages = append(f.messages, m)
-	f.notifyLocked()
+	if !f.countOnly {
+		f.messages = append(f.messages, m)
+		f.notifyLocked()
+	}
 	f.mu.Unlock()
 	return writeTwilioJSON(w, http.StatusCreated, f.messageJSON(m))
 }

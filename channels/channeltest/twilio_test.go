@@ -294,6 +294,31 @@ func TestTwilioValidatesLikeTwilio(t *testing.T) {
 	}
 }
 
+// CountOnly: messages are still answered as before and counted, but no longer kept.
+func TestTwilioCountOnly(t *testing.T) {
+	fake := channeltest.NewTwilioAPI(t, twilioSID, twilioToken)
+	rc := newTwilioClient(t, fake, twilioSID, twilioToken, 0)
+	if _, err := rc.Api.CreateMessage(sms("+9647501234567", "+15005550006", "kept")); err != nil {
+		t.Fatal(err)
+	}
+	fake.CountOnly()
+	for range 3 {
+		m, err := rc.Api.CreateMessage(sms("+9647501234567", "+15005550006", "counted"))
+		if err != nil || m.Sid == nil || str(m.Status) != "queued" {
+			t.Fatalf("after CountOnly: %+v %v", m, err)
+		}
+	}
+	if _, err := rc.Api.CreateMessage(sms("bad", "+15005550006", "x")); err == nil {
+		t.Error("an invalid To was accepted after CountOnly")
+	}
+	if n := fake.MessageCount(); n != 4 {
+		t.Errorf("MessageCount %d, want 4", n)
+	}
+	if msgs, reqs := fake.Messages(), fake.Requests(); len(msgs) != 1 || msgs[0].Body != "kept" || len(reqs) != 1 {
+		t.Errorf("kept %d messages and %d requests, want only the first of each", len(msgs), len(reqs))
+	}
+}
+
 func TestTwilioScriptedFailuresWithClient(t *testing.T) {
 	fake := channeltest.NewTwilioAPI(t, twilioSID, twilioToken)
 	rc := newTwilioClient(t, fake, twilioSID, twilioToken, 0)
