@@ -14,6 +14,7 @@ import (
 
 	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/channels/telegram"
+	"github.com/sawt/sawt/console"
 	"github.com/sawt/sawt/safeguarding"
 	"github.com/sawt/sawt/store"
 )
@@ -34,6 +35,9 @@ type Config struct {
 	AdminAddr string
 	// PublicURL is the URL providers call us at.
 	PublicURL string
+	// AdminEmail is the email of the administrator serve makes on a database without any
+	// staff user. Defaults to console.DefaultAdminEmail.
+	AdminEmail string
 	// Timezone is where schedules and deadlines are read. Defaults to DefaultTimezone.
 	Timezone string
 	// FlowsDir holds flow files that add to or replace the shipped ones.
@@ -111,6 +115,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		HTTPAddr:       getenv("SAWT_HTTP_ADDR"),
 		AdminAddr:      getenv("SAWT_ADMIN_ADDR"),
 		PublicURL:      getenv("SAWT_PUBLIC_URL"),
+		AdminEmail:     getenv("SAWT_ADMIN_EMAIL"),
 		Timezone:       getenv("SAWT_TIMEZONE"),
 		FlowsDir:       getenv("SAWT_FLOWS_DIR"),
 		TelegramToken:  getenv("TELEGRAM_BOT_TOKEN"),
@@ -209,6 +214,9 @@ func (c Config) withDefaults() Config {
 	if c.Timezone == "" {
 		c.Timezone = DefaultTimezone
 	}
+	if c.AdminEmail == "" {
+		c.AdminEmail = console.DefaultAdminEmail
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -243,6 +251,9 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, fmt.Sprintf("SAWT_PUBLIC_URL=%q must be an http(s) URL such as https://sawt.example.org", c.PublicURL))
 		}
+	}
+	if _, err := console.NormalizeEmail(c.AdminEmail); err != nil {
+		errs = append(errs, fmt.Sprintf("SAWT_ADMIN_EMAIL: %v", err))
 	}
 	errs = append(errs, c.validateTelegram()...)
 	errs = append(errs, c.validateTwilio()...)

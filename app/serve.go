@@ -56,7 +56,7 @@ func (a *App) PublicHandler() http.Handler {
 	return mux
 }
 
-// AdminHandler serves health, readiness, metrics and the JSON API.
+// AdminHandler serves health, readiness, metrics, the JSON API and the staff console.
 func (a *App) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -72,6 +72,11 @@ func (a *App) AdminHandler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))
 	api := &console.API{Auth: &console.Auth{Pool: a.Pool, Now: a.Config.Now, Logger: a.Log}, Outreach: a.Outreach, Logger: a.Log}
 	api.Routes(mux)
+	// The console's pages (/login, /, /account, …): each route of its table behind its role
+	// check and cross-origin protection. Cookies are Secure but for a browser on this machine
+	// over plain HTTP (console.Web.Secure).
+	web := &console.Web{Pool: a.Pool, Now: a.Config.Now, Logger: a.Log.With("component", "console"), Secure: true}
+	web.Mount(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 	})

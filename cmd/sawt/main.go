@@ -1,7 +1,8 @@
 // Command sawt is the Sawt gateway: `sawt serve` runs it, `sawt chat` talks to it in a
 // terminal, `sawt migrate` updates the database, `sawt flows check` validates the flows and
 // texts, `sawt prompts` lists the voice prompts to record, `sawt recordings` plays back what
-// callers recorded, `sawt psea` and `sawt audit` serve PSEA focal points. Run `sawt -h` for the list.
+// callers recorded, `sawt psea` and `sawt audit` serve PSEA focal points, `sawt users` manages who
+// signs in to the staff console. Run `sawt -h` for the list.
 package main
 
 import (
@@ -52,6 +53,7 @@ var commands = []command{
 	{"campaigns", "awareness campaigns (campaigns create|list|show|pause|resume|cancel)", runCampaigns},
 	{"distributions", "aid distributions and their alerts (distributions import|list|show|cancel)", runDistributions},
 	{"tokens", "API tokens for the /api/v1 JSON API (tokens create|list|revoke)", runTokens},
+	{"users", "people who sign in to the staff console (users add|list|password)", runUsers},
 }
 
 func main() {
