@@ -94,9 +94,16 @@ func StatusOf(ctx context.Context, db store.DB, ref Reference) (Status, error) {
 }
 
 // ChangeStatus moves a case along its lifecycle and records who did it, refusing moves the
-// lifecycle does not allow.
+// lifecycle does not allow (acknowledging, starting work, reopening, closing). Referring and
+// resolving have rules of their own: use Refer and Resolve (ErrOwnOperation here).
 func ChangeStatus(ctx context.Context, tx pgx.Tx, id int64, to Status, actor, note string, now time.Time) error {
-	c, err := store.CaseForUpdate(ctx, tx, id)
+	switch to {
+	case StatusReferred:
+		return fmt.Errorf("case %d: %w: refer a case with Refer, which records the partner and checks the person's consent", id, ErrOwnOperation)
+	case StatusResolved:
+		return fmt.Errorf("case %d: %w: resolve a case with Resolve, which records the answer (gateway.ResolveCase also tells the person)", id, ErrOwnOperation)
+	}
+	c, err := lockCase(ctx, tx, id, actor)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,8 @@
 // ([Reference]), a category that sets its priority, its deadlines and whether it is sensitive
 // ([Category]), and a status that moves along a fixed lifecycle ([Status]).
 //
-// This package is rules only: it does no I/O, holds no storage and has no mutable global
-// state. Storing cases is the job of the store package; deciding what is allowed is the job
-// of this one.
+// The rules are pure ([Category], [Status], [Reference]). The operations on a case (opening it,
+// moving it along its lifecycle, the caseworkers' work in work.go) decide what is allowed and
+// write it through the store package, in the caller's transaction; this package holds no
+// storage and no mutable global state. Telling the person is the gateway's job.
 package cases

@@ -26,6 +26,11 @@ type Flow struct {
 	// (Config.Detect): the flow asks whether the person means it, and on no goes back to where
 	// they were ("goto: resume"). At most one flow has it.
 	Detect string `yaml:"detect"`
+	// Interrupts marks a flow that staff start for a person (Engine.Start: their case was
+	// answered) and that may come in the middle of another conversation: that conversation is
+	// kept while the flow runs and, when it ends, goes on where it was, its question asked
+	// again. Without it, a started flow replaces the conversation.
+	Interrupts bool `yaml:"interrupts"`
 
 	File  string           `yaml:"-"`
 	Line  int              `yaml:"-"`

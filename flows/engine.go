@@ -311,6 +311,34 @@ func (e *Engine) Step(sess Session, env Env, in Input) Sprint {
 	return r.finish()
 }
 
+// Start begins a flow that no message of the person asked for: staff answered their case, and
+// the flow tells them and asks what they think. vars are known to the flow from its start (the
+// case, its reference, the answer), as a menu option's are. A flow that interrupts
+// (Flow.Interrupts) keeps a conversation in progress to go on with when it ends; any other
+// replaces it. Like Step, the sprint may carry a Call to make and Resume with. An unknown flow
+// starts nothing: the session comes back as it was, with no effects (see HasFlow).
+func (e *Engine) Start(sess Session, env Env, flow string, vars map[string]string) Sprint {
+	f := e.flows[flow]
+	if f == nil {
+		return Sprint{Session: sess}
+	}
+	r := e.newRun(sess, env)
+	var paused *Session
+	if f.Interrupts && r.active() {
+		p := r.sess
+		paused = &p
+	}
+	r.sess = Session{Flow: f.Name, Step: f.Start, Vars: make(map[string]string, len(vars)), Paused: paused}
+	for k, v := range vars {
+		r.sess.Vars[k] = v
+	}
+	r.advance()
+	return r.finish()
+}
+
+// HasFlow reports whether the engine has a flow of this name.
+func (e *Engine) HasFlow(name string) bool { return e.flows[name] != nil }
+
 // Resume continues after a Call with its result.
 func (e *Engine) Resume(sess Session, env Env, res CallResult) Sprint {
 	r := e.newRun(sess, env)
@@ -453,8 +481,7 @@ func (r *run) detected(in Input, folded string) bool {
 	}
 	r.out.Confidential = true
 	var paused *Session
-	if st := r.current(); st != nil && !r.sess.Calling && !r.idle() && r.sess.Flow != LanguageFlow &&
-		r.env.Now.Sub(r.sess.UpdatedAt) <= r.e.cfg.IdleTimeout {
+	if r.active() {
 		p := r.sess
 		paused = &p
 	}
@@ -467,8 +494,16 @@ func (r *run) detected(in Input, folded string) bool {
 	return true
 }
 
-// resume goes back to the conversation a detection interrupted, asking its question again;
-// with none, to the main menu.
+// active reports whether the person is in the middle of a conversation: at a question of a
+// flow (not resting at the main menu, nor choosing a language), not gone idle.
+func (r *run) active() bool {
+	return r.current() != nil && !r.sess.Calling && !r.idle() && r.sess.Flow != LanguageFlow &&
+		r.env.Now.Sub(r.sess.UpdatedAt) <= r.e.cfg.IdleTimeout
+}
+
+// resume goes back to the conversation a detection or a started flow interrupted, asking its
+// question again; with none, to the main menu. What that conversation had interrupted in turn
+// stays kept.
 func (r *run) resume() {
 	p := r.sess.Paused
 	if p == nil || r.e.flows[p.Flow] == nil || r.e.flows[p.Flow].steps[p.Step] == nil {
@@ -476,7 +511,7 @@ func (r *run) resume() {
 		return
 	}
 	r.sess = *p
-	r.sess.Tries, r.sess.Paused = 0, nil
+	r.sess.Tries = 0
 	if r.sess.Vars == nil {
 		r.sess.Vars = map[string]string{}
 	}
@@ -765,8 +800,12 @@ func (r *run) enterFlowWith(name string, vars map[string]string) {
 }
 
 // end finishes a flow: the person rests at the main menu, which is not said again; the last
-// message offers it.
+// message offers it. A flow that interrupted a conversation (Flow.Interrupts) goes back to it.
 func (r *run) end() {
+	if f := r.e.flows[r.sess.Flow]; f != nil && f.Interrupts && r.sess.Paused != nil {
+		r.resume()
+		return
+	}
 	menu := r.e.flows[MenuFlow]
 	r.sess = Session{Flow: MenuFlow, Step: menu.Start, Vars: map[string]string{}}
 	r.flushWithMenuHint()

@@ -40,7 +40,8 @@ func TestShippedFlowsPassCheck(t *testing.T) {
 	cfg.Actions = map[string][]string{"open_case": {"ok"}, "link_phone": {"ok"}, "case_status": {"not_found", "new", "acknowledged", "referred", "in_progress", "resolved", "closed"},
 		"sea_hold": {"ok"}, "sea_open": {"ok"}, "sea_finish": {"ok"}, "sea_erase": {"ok"},
 		"next_distribution": {"found", "none"}, "verify_code": {"genuine", "not_genuine"},
-		"subscriptions": {"some", "none"}, "toggle_subscription": {"subscribed", "unsubscribed"}}
+		"subscriptions": {"some", "none"}, "toggle_subscription": {"subscribed", "unsubscribed"},
+		"record_satisfaction": {"ok"}}
 	cfg.Validators = map[string]flows.Validator{"reference": testConfig.Validators["reference"], "phone": testConfig.Validators["reference"],
 		"code": testConfig.Validators["reference"]}
 	for _, p := range flows.Check(defs, texts(t), cfg) {

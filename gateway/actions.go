@@ -21,6 +21,8 @@ const (
 	actionOpenCase   = "open_case"
 	actionCaseStatus = "case_status"
 	actionLinkPhone  = "link_phone"
+	// actionRecordSatisfaction keeps the person's answer to "are you satisfied?" on their case.
+	actionRecordSatisfaction = "record_satisfaction"
 )
 
 // EngineConfig is the flows.Config the gateway can serve: its calls and validated inputs.
@@ -34,6 +36,7 @@ func EngineConfig(base flows.Config) flows.Config {
 		actionCaseStatus: statuses,
 		actionLinkPhone:  {"ok"},
 	}
+	base.Actions[actionRecordSatisfaction] = []string{"ok"}
 	base.Actions[actionSEAHold] = []string{"ok"}
 	base.Actions[actionSEAOpen] = []string{"ok"}
 	base.Actions[actionSEAFinish] = []string{"ok"}
@@ -74,6 +77,8 @@ func (g *Gateway) call(ctx context.Context, tx pgx.Tx, t *turn, sess flows.Sessi
 		return g.caseStatus(ctx, tx, t, c.Args)
 	case actionLinkPhone:
 		return g.linkPhone(ctx, tx, t, c.Args)
+	case actionRecordSatisfaction:
+		return g.recordSatisfaction(ctx, tx, t, c.Args)
 	case actionNextDistribution:
 		return g.nextDistribution(ctx, tx, t)
 	case actionVerifyCode:
@@ -87,7 +92,10 @@ func (g *Gateway) call(ctx context.Context, tx pgx.Tx, t *turn, sess flows.Sessi
 }
 
 func (g *Gateway) openCase(ctx context.Context, tx pgx.Tx, t *turn, args map[string]string) (flows.CallResult, error) {
-	msgID := t.messageID
+	var source *int64
+	if msgID := t.messageID; msgID != 0 {
+		source = &msgID // a flow staff started has no message
+	}
 	campaign, err := g.answeredCampaign(ctx, tx, t)
 	if err != nil {
 		return flows.CallResult{}, err
@@ -106,7 +114,7 @@ func (g *Gateway) openCase(ctx context.Context, tx pgx.Tx, t *turn, args map[str
 		CallBack:       args["call_back"] == "yes",
 		Incomplete:     args["incomplete"] == "yes",
 		Recordings:     strings.Fields(args["recordings"]),
-		SourceMessage:  &msgID,
+		SourceMessage:  source,
 	}, func() cases.Reference {
 		return cases.Reference(g.draw(func(r *rand.Rand) string { return string(cases.NewReference(r)) }))
 	}, t.env.Now)

@@ -1,8 +1,9 @@
 // Package gateway is the receive pipeline and the outbox. Receive stores and handles one
 // inbound message in one transaction: inbox (dedupe), contact, locked session, engine step,
 // effects, replies queued as durable jobs; it returns only once all of that is committed, or
-// an error with nothing written. The outbox worker sends queued replies through each
-// channel's Sender and records what happened.
+// an error with nothing written. StartFlow writes to a person without a message of theirs
+// (their case was resolved) the same way, in the caller's transaction. The outbox worker sends
+// queued replies through each channel's Sender and records what happened.
 package gateway
 
 import (
@@ -146,7 +147,8 @@ func storable(s string) string {
 	return strings.ReplaceAll(s, "\x00", "")
 }
 
-// turn is what one inbound message's handling knows, for the calls and effects.
+// turn is what one inbound message's handling knows, for the calls and effects. A turn that
+// no message began (StartFlow) has an in with only the channel and the address replies go to.
 type turn struct {
 	in        channels.Inbound
 	contact   store.Contact
@@ -179,13 +181,7 @@ func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (
 	} else if hint != "" && hint != contact.LanguageHint {
 		contact.LanguageHint, hintChanged = hint, &hint
 	}
-	var sess flows.Session
-	if len(start.State) > 0 {
-		if err := json.Unmarshal(start.State, &sess); err != nil {
-			g.log.Warn("unreadable session, starting again", "contact", contact.ID, "err", err)
-			sess = flows.Session{}
-		}
-	}
+	sess := g.session(start.State, contact.ID)
 	t := &turn{in: in, contact: contact, env: flows.Env{
 		Now: now, Channel: in.Channel, Language: contact.Language, LanguageHint: contact.LanguageHint,
 	}}
@@ -198,53 +194,85 @@ func (g *Gateway) receive(ctx context.Context, tx pgx.Tx, in channels.Inbound) (
 		Text: in.Text, Payload: in.Payload, Media: in.Media, Redacted: sprint.Confidential, ReceivedAt: in.ReceivedAt,
 		ProviderID: in.MessageID,
 	}
-	for calls := 0; ; calls++ {
-		if err := g.apply(ctx, tx, t, sprint); err != nil {
-			return channels.Result{}, err
+	sess, err = g.converse(ctx, tx, t, sprint, func() error {
+		if t.messageID != 0 {
+			return nil
 		}
-		if sprint.Call == nil {
-			break
-		}
-		if calls >= 10 {
-			return channels.Result{}, errors.New("flow made more than 10 calls in one turn")
-		}
-		if t.messageID == 0 { // a case records the message that completed it
-			if t.messageID, err = store.InsertInbound(ctx, tx, inbound); err != nil {
-				return channels.Result{}, err
-			}
-		}
-		res, err := g.call(ctx, tx, t, sprint.Session, *sprint.Call)
-		if err != nil {
-			return channels.Result{}, fmt.Errorf("%s: %w", sprint.Call.Action, err)
-		}
-		sprint = g.engine.Resume(sprint.Session, t.env, res)
-	}
-	state, err := json.Marshal(sprint.Session)
-	if err != nil {
-		return channels.Result{}, err
-	}
-	ids, err := store.FinishTurn(ctx, tx, store.TurnEnd{
-		Contact: contact, Inbound: inbound, InboundID: t.messageID, Replies: t.replies, Inline: in.Inline,
-		Redacted: redactions(t.replies), State: state, At: now, Language: t.language, Hint: hintChanged, OptedOut: t.optedOut,
-		Source: nonEmpty(in.Source),
+		// A case records the message that completed it: log it now.
+		id, err := store.InsertInbound(ctx, tx, inbound)
+		t.messageID = id
+		return err
 	})
 	if err != nil {
 		return channels.Result{}, err
 	}
+	replies, err := g.finish(ctx, tx, t, sess, store.TurnEnd{
+		Inbound: &inbound, InboundID: t.messageID, Inline: in.Inline, Hint: hintChanged, Source: nonEmpty(in.Source),
+	})
+	if err != nil {
+		return channels.Result{}, err
+	}
+	return channels.Result{Replies: replies}, nil
+}
+
+// maxCallsPerTurn bounds the calls one turn's flow may make.
+const maxCallsPerTurn = 10
+
+// converse takes a sprint's effects and makes the calls it asks for, resuming the engine with
+// each result, until the conversation waits for the person; it returns the session then.
+// beforeCall, when not nil, runs before each call.
+func (g *Gateway) converse(ctx context.Context, tx pgx.Tx, t *turn, sprint flows.Sprint, beforeCall func() error) (flows.Session, error) {
+	for calls := 0; ; calls++ {
+		if err := g.apply(ctx, tx, t, sprint); err != nil {
+			return flows.Session{}, err
+		}
+		if sprint.Call == nil {
+			return sprint.Session, nil
+		}
+		if calls >= maxCallsPerTurn {
+			return flows.Session{}, fmt.Errorf("flow made more than %d calls in one turn", maxCallsPerTurn)
+		}
+		if beforeCall != nil {
+			if err := beforeCall(); err != nil {
+				return flows.Session{}, err
+			}
+		}
+		res, err := g.call(ctx, tx, t, sprint.Session, *sprint.Call)
+		if err != nil {
+			return flows.Session{}, fmt.Errorf("%s: %w", sprint.Call.Action, err)
+		}
+		sprint = g.engine.Resume(sprint.Session, t.env, res)
+	}
+}
+
+// finish writes what a turn leaves, with what end already says (the inbound message, if a
+// message began the turn): the replies, the session, changes to the contact. Unless they are
+// answered inline, the replies are queued for the outbox in the same transaction, as one job:
+// they are sent in order, and only if all of it is committed. It returns the replies with
+// their IDs.
+func (g *Gateway) finish(ctx context.Context, tx pgx.Tx, t *turn, sess flows.Session, end store.TurnEnd) ([]channels.Outbound, error) {
+	state, err := json.Marshal(sess)
+	if err != nil {
+		return nil, err
+	}
+	end.Contact, end.Channel, end.Replies, end.Redacted = t.contact, t.in.Channel, t.replies, redactions(t.replies)
+	end.State, end.At, end.Language, end.OptedOut = state, t.env.Now, t.language, t.optedOut
+	ids, err := store.FinishTurn(ctx, tx, end)
+	if err != nil {
+		return nil, err
+	}
 	if len(ids) != len(t.replies) {
-		return channels.Result{}, fmt.Errorf("logged %d replies of %d", len(ids), len(t.replies))
+		return nil, fmt.Errorf("logged %d replies of %d", len(ids), len(t.replies))
 	}
 	for i := range t.replies {
 		t.replies[i].ID = ids[i]
 	}
-	if len(ids) > 0 && !in.Inline {
-		// One job for the turn's replies, in the same transaction: they are sent in order,
-		// and only if the message that caused them is committed.
+	if len(ids) > 0 && !end.Inline {
 		if _, err := g.river.InsertTx(ctx, tx, SendArgs{MessageIDs: ids}, nil); err != nil {
-			return channels.Result{}, fmt.Errorf("queue replies: %w", err)
+			return nil, fmt.Errorf("queue replies: %w", err)
 		}
 	}
-	return channels.Result{Replies: t.replies}, nil
+	return t.replies, nil
 }
 
 // apply takes a sprint's effects in order: replies are rendered for the channel, answers of a

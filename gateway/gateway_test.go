@@ -27,8 +27,17 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// newGateway assembles a gateway on a fresh database with the shipped flows and texts.
+// newGateway assembles a gateway on a fresh database with the shipped flows and texts, its
+// clock moving on a millisecond at each reading.
 func newGateway(t testing.TB, pool *pgxpool.Pool) *gateway.Gateway {
+	t.Helper()
+	var tick atomic.Int64
+	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	return newGatewayAt(t, pool, func() time.Time { return start.Add(time.Duration(tick.Add(1)) * time.Millisecond) })
+}
+
+// newGatewayAt is newGateway with the given clock.
+func newGatewayAt(t testing.TB, pool *pgxpool.Pool, now func() time.Time) *gateway.Gateway {
 	t.Helper()
 	texts, err := locales.Default()
 	if err != nil {
@@ -46,11 +55,8 @@ func newGateway(t testing.TB, pool *pgxpool.Pool) *gateway.Gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tick atomic.Int64
-	start := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
 	g, err := gateway.New(gateway.Config{
-		Pool: pool, Engine: engine, River: rc,
-		Now:  func() time.Time { return start.Add(time.Duration(tick.Add(1)) * time.Millisecond) },
+		Pool: pool, Engine: engine, River: rc, Now: now,
 		Rand: rand.New(rand.NewPCG(1, 2)),
 	})
 	if err != nil {

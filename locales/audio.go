@@ -73,10 +73,15 @@ type PromptInfo struct {
 }
 
 // IsVoicePrompt reports whether key is a text the phone line says: every key but the words
-// people type (command.*, *.words) and Telegram-only texts (telegram.*).
+// people type (command.*, *.words), Telegram-only texts (telegram.*) and the texts of case
+// work (satisfaction.*, case_reply.*), which go by SMS or Telegram even to someone who called.
 func IsVoicePrompt(key string) bool {
-	return !strings.HasPrefix(key, "command.") && !strings.HasSuffix(key, ".words") &&
-		!strings.HasPrefix(key, "telegram.")
+	for _, written := range []string{"command.", "telegram.", "satisfaction.", "case_reply."} {
+		if strings.HasPrefix(key, written) {
+			return false
+		}
+	}
+	return !strings.HasSuffix(key, ".words")
 }
 
 // DefaultPrompts indexes the recordings embedded in the binary and, when overrideDir is not

@@ -356,6 +356,7 @@ func TestIsVoicePrompt(t *testing.T) {
 	for key, want := range map[string]bool{
 		"menu.ask": true, "yesno.yes": true, "language.self": true, "complaint.done": true,
 		"command.menu": false, "yesno.yes.words": false, "telegram.private_only": false,
+		"satisfaction.ask": false, "case_reply.message": false,
 	} {
 		if got := IsVoicePrompt(key); got != want {
 			t.Errorf("IsVoicePrompt(%q) = %v, want %v", key, got, want)

@@ -48,6 +48,16 @@ type CaseRow struct {
 	AcknowledgedAt, ResolvedAt   *time.Time
 	ClosedAt                     *time.Time
 	CreatedAt, UpdatedAt         time.Time
+	// PartnerID is the partner the case is referred to now, since ReferredAt.
+	PartnerID  *int64
+	ReferredAt *time.Time
+	// Resolution is what the caseworker answered when resolving the case.
+	Resolution string
+	// Satisfied is the person's answer to "are you satisfied?", nil until they give one.
+	Satisfied      *bool
+	SatisfactionAt *time.Time
+	// PriorityManual: a caseworker set the priority; a new category no longer changes it.
+	PriorityManual bool
 }
 
 // ErrReferenceTaken says a new case's reference is already used: draw another.
@@ -83,14 +93,16 @@ func InsertCase(ctx context.Context, tx pgx.Tx, c CaseRow, actor string) (int64,
 const caseColumns = `id, reference, contact_id, category, priority, status, channel, coalesce(language, ''),
 	description, coalesce(governorate, ''), coalesce(site, ''), consent_contact, consent_share, source_message_id,
 	coalesce(assignee, ''), ack_due_at, refer_due_at, resolve_due_at, acknowledged_at, resolved_at, closed_at,
-	created_at, updated_at, call_back, incomplete`
+	created_at, updated_at, call_back, incomplete, partner_id, referred_at, coalesce(resolution, ''), satisfied,
+	satisfaction_at, priority_manual`
 
 func scanCase(row pgx.Row) (CaseRow, error) {
 	var c CaseRow
 	err := row.Scan(&c.ID, &c.Reference, &c.ContactID, &c.Category, &c.Priority, &c.Status, &c.Channel, &c.Language,
 		&c.Description, &c.Governorate, &c.Site, &c.ConsentContact, &c.ConsentShare, &c.SourceMessageID,
 		&c.Assignee, &c.AckDueAt, &c.ReferDueAt, &c.ResolveDueAt, &c.AcknowledgedAt, &c.ResolvedAt, &c.ClosedAt,
-		&c.CreatedAt, &c.UpdatedAt, &c.CallBack, &c.Incomplete)
+		&c.CreatedAt, &c.UpdatedAt, &c.CallBack, &c.Incomplete, &c.PartnerID, &c.ReferredAt, &c.Resolution, &c.Satisfied,
+		&c.SatisfactionAt, &c.PriorityManual)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -100,6 +112,11 @@ func scanCase(row pgx.Row) (CaseRow, error) {
 // CaseByReference finds a case by its reference.
 func CaseByReference(ctx context.Context, db DB, reference string) (CaseRow, error) {
 	return scanCase(db.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE reference = $1`, reference))
+}
+
+// CaseByID finds a case by its ID, without locking it.
+func CaseByID(ctx context.Context, db DB, id int64) (CaseRow, error) {
+	return scanCase(db.QueryRow(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = $1`, id))
 }
 
 // CaseForUpdate reads a case and locks it until the transaction ends.
@@ -128,20 +145,24 @@ func UpdateCaseStatus(ctx context.Context, tx pgx.Tx, id int64, from, to, actor,
 // CaseEvent is one entry of a case's history.
 type CaseEvent struct {
 	Kind, FromStatus, ToStatus, Actor, Note string
-	CreatedAt                               time.Time
+	// FromValue and ToValue are what changed besides the status (the assignee, category,
+	// priority or partner before and after), or "".
+	FromValue, ToValue string
+	CreatedAt          time.Time
 }
 
 // CaseEvents lists a case's history, oldest first.
 func CaseEvents(ctx context.Context, db DB, caseID int64) ([]CaseEvent, error) {
 	rows, err := db.Query(ctx, `
-		SELECT kind, coalesce(from_status, ''), coalesce(to_status, ''), actor, note, created_at
+		SELECT kind, coalesce(from_status, ''), coalesce(to_status, ''), actor, note, coalesce(from_value, ''),
+		       coalesce(to_value, ''), created_at
 		FROM case_events WHERE case_id = $1 ORDER BY id`, caseID)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (CaseEvent, error) {
 		var e CaseEvent
-		err := r.Scan(&e.Kind, &e.FromStatus, &e.ToStatus, &e.Actor, &e.Note, &e.CreatedAt)
+		err := r.Scan(&e.Kind, &e.FromStatus, &e.ToStatus, &e.Actor, &e.Note, &e.FromValue, &e.ToValue, &e.CreatedAt)
 		return e, err
 	})
 }

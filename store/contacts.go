@@ -58,6 +58,32 @@ func ContactForURN(ctx context.Context, tx pgx.Tx, urn channels.URN) (Contact, e
 	return c, nil
 }
 
+// ContactOfURN finds the contact of a URN, with the URN's ID, or ErrNotFound. Call it under
+// LockURN when the contact's session is read or written next.
+func ContactOfURN(ctx context.Context, db DB, urn channels.URN) (Contact, error) {
+	c, err := scanContact(db.QueryRow(ctx, contactByURN, string(urn)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Contact{}, ErrNotFound
+	}
+	return c, err
+}
+
+// ContactURN is where a message we start goes to a contact on a scheme (tel, telegram, …): of
+// their addresses on it, the one they last wrote from, else the newest. ErrNotFound when they
+// have none on it.
+func ContactURN(ctx context.Context, db DB, contactID int64, scheme string) (channels.URN, error) {
+	var urn string
+	err := db.QueryRow(ctx, `
+		SELECT u.urn FROM urns u
+		WHERE u.contact_id = $1 AND u.scheme = $2
+		ORDER BY (SELECT max(m.id) FROM messages m WHERE m.contact_id = $1 AND m.urn_id = u.id AND m.direction = 'in') DESC NULLS LAST, u.id DESC
+		LIMIT 1`, contactID, scheme).Scan(&urn)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return channels.URN(urn), err
+}
+
 // SetContactLanguage records the language a contact chose.
 func SetContactLanguage(ctx context.Context, db DB, contactID int64, lang string) error {
 	_, err := db.Exec(ctx, `UPDATE contacts SET language = $2, updated_at = now() WHERE id = $1`, contactID, lang)

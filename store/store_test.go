@@ -68,7 +68,8 @@ func turn(t *testing.T, pool *pgxpool.Pool, externalID, text string, redacted bo
 		}
 		ids, err = store.FinishTurn(ctx, tx, store.TurnEnd{
 			Contact: start.Contact, At: at, State: []byte(`{"flow":"menu"}`),
-			Inbound: store.Inbound{ContactID: start.Contact.ID, URNID: start.Contact.URNID, InboxID: start.InboxID,
+			Channel: channels.SMS,
+			Inbound: &store.Inbound{ContactID: start.Contact.ID, URNID: start.Contact.URNID, InboxID: start.InboxID,
 				Channel: channels.SMS, Text: text, Redacted: redacted, ReceivedAt: at},
 			Replies:  []channels.Outbound{{Channel: channels.SMS, Language: "ar", Text: "first " + text}, {Channel: channels.SMS, Language: "ar", Text: "second"}},
 			Redacted: []bool{redacted, false},

@@ -78,6 +78,21 @@ func StartTurn(ctx context.Context, tx pgx.Tx, channel channels.Kind, externalID
 	return t, nil
 }
 
+// LockSession reads a contact's session and locks it until the transaction ends, for a turn
+// that no message began (a flow staff started); nil when the contact has none yet. Take the
+// URN lock first (LockURN), as StartTurn does, so that the two never wait on each other.
+func LockSession(ctx context.Context, tx pgx.Tx, contactID int64) ([]byte, error) {
+	var state []byte
+	err := tx.QueryRow(ctx, `SELECT state FROM sessions WHERE contact_id = $1 FOR UPDATE`, contactID).Scan(&state)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock session: %w", err)
+	}
+	return state, nil
+}
+
 // CreateContact makes the contact and URN of a first message. Call it under the URN lock.
 func CreateContact(ctx context.Context, tx pgx.Tx, urn channels.URN, hint string) (Contact, error) {
 	c := Contact{LanguageHint: hint}
@@ -93,10 +108,14 @@ func CreateContact(ctx context.Context, tx pgx.Tx, urn channels.URN, hint string
 
 // TurnEnd is everything a turn writes at its end.
 type TurnEnd struct {
+	// Contact is whom the turn talked with; the replies go to Contact.URNID.
 	Contact Contact
-	// Inbound is logged here unless the turn logged it already (InboundID set), before a call
-	// that needed its ID.
-	Inbound   Inbound
+	// Channel is the channel the replies go on.
+	Channel channels.Kind
+	// Inbound is the message the turn answers, logged here unless the turn logged it already
+	// (InboundID set), before a call that needed its ID. Nil for a turn that no message began
+	// (a flow staff started, LockSession): its replies answer nothing.
+	Inbound   *Inbound
 	InboundID int64
 	Replies   []channels.Outbound
 	Inline    bool // replies returned to the caller, not queued for the outbox
@@ -111,7 +130,7 @@ type TurnEnd struct {
 	Source *string
 }
 
-// FinishTurn writes the inbound message (if not yet), its replies, the session and any
+// FinishTurn writes the inbound message (if any, and not yet), its replies, the session and any
 // contact changes in one round trip, and returns the replies' IDs in order.
 func FinishTurn(ctx context.Context, tx pgx.Tx, e TurnEnd) ([]int64, error) {
 	b := &pgx.Batch{}
@@ -132,11 +151,14 @@ func FinishTurn(ctx context.Context, tx pgx.Tx, e TurnEnd) ([]int64, error) {
 		     AS r(language, text, redacted, choices, parts, expect, n)
 		ORDER BY r.n
 		RETURNING id`
-	replyArgs := []any{e.Contact.ID, e.Contact.URNID, string(e.Inbound.Channel), e.Inline, status, e.At, sentAt,
+	replyArgs := []any{e.Contact.ID, e.Contact.URNID, string(e.Channel), e.Inline, status, e.At, sentAt,
 		replies.language, replies.text, replies.redacted, replies.choices, replies.parts, replies.expect}
-	if e.InboundID != 0 {
+	switch {
+	case e.Inbound == nil:
+		b.Queue(fmt.Sprintf(insertReplies, "NULL::bigint"), replyArgs...)
+	case e.InboundID != 0:
 		b.Queue(fmt.Sprintf(insertReplies, "$14"), append(replyArgs, e.InboundID)...)
-	} else {
+	default:
 		in := e.Inbound
 		text, payload, media := in.logged()
 		b.Queue(`WITH i AS (

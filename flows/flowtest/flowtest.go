@@ -22,6 +22,10 @@
 //	> {call}                     (a phone call starts; voice)
 //	> {hangup}                   (the caller hangs up; voice)
 //	~ 31m                        (the clock moves on)
+//	! resolve ANSWER             (a caseworker resolves the last case with this answer, after
+//	                              acknowledging it and starting work if need be; what the
+//	                              person is sent follows, on the channel it goes by)
+//	! reply TEXT                 (a caseworker writes to the person about the last case)
 //	reply lines …
 //	=== cases                    (written by the runner)
 package flowtest
@@ -53,12 +57,20 @@ type Script struct {
 	Steps        []Step
 }
 
-// Step is one thing that happens: a message, or time passing.
+// Step is one thing that happens: a message, time passing, or a caseworker's action.
 type Step struct {
-	Input string        // as written after "> "
+	Input string        // as written after "> ", or the text of a caseworker's action
 	Wait  time.Duration // for "~" lines
 	IsMsg bool
+	// Staff is a caseworker's action on the last case ("!" lines): resolve or reply.
+	Staff string
 }
+
+// Caseworkers' actions a transcript may have.
+const (
+	StaffResolve = "resolve"
+	StaffReply   = "reply"
+)
 
 // Parse reads a transcript; the expected answers are ignored (they are what Run produces).
 func Parse(text string) (Script, error) {
@@ -106,6 +118,12 @@ func Parse(text string) (Script, error) {
 			s.Steps = append(s.Steps, Step{IsMsg: true})
 		case strings.HasPrefix(line, "> "):
 			s.Steps = append(s.Steps, Step{IsMsg: true, Input: strings.TrimPrefix(line, "> ")})
+		case strings.HasPrefix(line, "! "):
+			action, text, _ := strings.Cut(strings.TrimPrefix(line, "! "), " ")
+			if action != StaffResolve && action != StaffReply {
+				return s, fmt.Errorf("line %d: unknown action %q (resolve or reply)", n, action)
+			}
+			s.Steps = append(s.Steps, Step{Staff: action, Input: text})
 		case strings.HasPrefix(line, "~ "):
 			d, err := time.ParseDuration(strings.TrimPrefix(line, "~ "))
 			if err != nil {
@@ -200,7 +218,7 @@ func FormatCases(ctx context.Context, db store.DB, b *strings.Builder) error {
 		SELECT reference, category, priority, status, channel, coalesce(language, ''), coalesce(governorate, ''),
 		       coalesce(site, ''), consent_contact, consent_share, char_length(description), left(description, 60),
 		       resolve_due_at - created_at, call_back, incomplete,
-		       (SELECT count(*) FROM recordings r WHERE r.case_id = cases.id)
+		       (SELECT count(*) FROM recordings r WHERE r.case_id = cases.id), satisfied
 		FROM cases ORDER BY id`)
 	if err != nil {
 		return err
@@ -213,8 +231,9 @@ func FormatCases(ctx context.Context, db store.DB, b *strings.Builder) error {
 		var n, recordings int
 		var resolveIn time.Duration
 		var callBack, incomplete bool
+		var satisfied *bool
 		if err := rows.Scan(&ref, &cat, &prio, &status, &ch, &lang, &gov, &site, &cc, &cs, &n, &desc, &resolveIn,
-			&callBack, &incomplete, &recordings); err != nil {
+			&callBack, &incomplete, &recordings, &satisfied); err != nil {
 			return err
 		}
 		fmt.Fprintf(b, "%s %s priority=%s status=%s channel=%s language=%s governorate=%s site=%q contact=%t share=%t resolve_in=%s description(%d)=%q",
@@ -227,6 +246,9 @@ func FormatCases(ctx context.Context, db store.DB, b *strings.Builder) error {
 		}
 		if recordings > 0 {
 			fmt.Fprintf(b, " recordings=%d", recordings)
+		}
+		if satisfied != nil {
+			fmt.Fprintf(b, " satisfied=%t", *satisfied)
 		}
 		b.WriteString("\n")
 	}

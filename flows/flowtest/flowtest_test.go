@@ -12,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"github.com/sawt/sawt/app"
+	"github.com/sawt/sawt/cases"
 	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/outreach"
 	"github.com/sawt/sawt/store"
@@ -74,6 +76,11 @@ func runTranscript(t *testing.T, file string) {
 	var b strings.Builder
 	b.WriteString(strings.Join(script.Header, "\n") + "\n")
 	for i, st := range script.Steps {
+		if st.Staff != "" {
+			b.WriteString("! " + st.Staff + " " + st.Input + "\n")
+			staffAction(ctx, t, a, st, &b)
+			continue
+		}
 		if !st.IsMsg {
 			clock.Advance(st.Wait)
 			b.WriteString("~ " + st.Wait.String() + "\n\n")
@@ -141,6 +148,59 @@ func announceDistribution(ctx context.Context, t *testing.T, a *app.App, urn cha
 		t.Fatal(err)
 	}
 	return code
+}
+
+// staffAction does what a caseworker does to the last case, as the console would, and writes
+// what the person is sent.
+func staffAction(ctx context.Context, t *testing.T, a *app.App, st Step, b *strings.Builder) {
+	t.Helper()
+	var caseID, lastMessage int64
+	if err := a.Pool.QueryRow(ctx, `SELECT coalesce((SELECT max(id) FROM cases), 0), coalesce((SELECT max(id) FROM messages), 0)`).
+		Scan(&caseID, &lastMessage); err != nil {
+		t.Fatal(err)
+	}
+	if caseID == 0 {
+		t.Fatalf("! %s: there is no case", st.Staff)
+	}
+	const actor = "caseworker@flowtest"
+	err := pgx.BeginFunc(ctx, a.Pool, func(tx pgx.Tx) error {
+		switch st.Staff {
+		case StaffReply:
+			return a.Gateway.ReplyToCase(ctx, tx, caseID, st.Input, actor)
+		}
+		c, err := store.CaseForUpdate(ctx, tx, caseID)
+		if err != nil {
+			return err
+		}
+		for _, to := range []cases.Status{cases.StatusAcknowledged, cases.StatusInProgress} {
+			if cases.CanTransition(cases.Status(c.Status), to) {
+				if err := cases.ChangeStatus(ctx, tx, caseID, to, actor, "", a.Config.Now()); err != nil {
+					return err
+				}
+				c.Status = string(to)
+			}
+		}
+		_, err = a.Gateway.ResolveCase(ctx, tx, caseID, st.Input, actor)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("! %s: %v", st.Staff, err)
+	}
+	rows, err := a.Pool.Query(ctx, `SELECT id FROM messages WHERE id > $1 AND direction = 'out' ORDER BY id`, lastMessage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		o, _, err := store.OutboundMessage(ctx, a.Pool, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		FormatReplies(b, o.Channel, []channels.Outbound{o})
+	}
 }
 
 // lastReference is the display form of the newest case's reference, for $REF.
