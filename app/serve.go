@@ -75,7 +75,8 @@ func (a *App) AdminHandler() http.Handler {
 	// The console's pages (/login, /, /account, …): each route of its table behind its role
 	// check and cross-origin protection. Cookies are Secure but for a browser on this machine
 	// over plain HTTP (console.Web.Secure).
-	web := &console.Web{Pool: a.Pool, Now: a.Config.Now, Logger: a.Log.With("component", "console"), Secure: true}
+	web := &console.Web{Pool: a.Pool, Now: a.Config.Now, Logger: a.Log.With("component", "console"), Secure: true,
+		Location: a.Outreach.Location}
 	web.Mount(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})

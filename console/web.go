@@ -38,6 +38,8 @@ type Web struct {
 	// request made over plain HTTP from this machine to a loopback name, such as a browser
 	// at http://localhost:8081 through an SSH tunnel: see secureCookie. serve sets it.
 	Secure bool
+	// Location is where times on pages are shown (SAWT_TIMEZONE). Defaults to UTC.
+	Location *time.Location
 }
 
 // Defaults of Web.
@@ -78,6 +80,7 @@ func (w *Web) Routes() []Route {
 		{Method: http.MethodGet, Pattern: "/{$}", Roles: everyone, Handler: w.home},
 		{Method: http.MethodGet, Pattern: "/account", Roles: everyone, BeforePasswordChange: true, Nav: "nav_account", Handler: w.account},
 		{Method: http.MethodPost, Pattern: "/account", Roles: everyone, BeforePasswordChange: true, Handler: w.changePassword},
+		{Method: http.MethodGet, Pattern: "/cases", Roles: []string{RoleCaseworker}, Nav: "nav_cases", Handler: w.caseQueue},
 	}
 }
 
@@ -190,6 +193,12 @@ header button{background:transparent;border-color:#fff;padding:.15em .7em}
 .notice{background:#fff6d6;padding:.5em .8em;border-inline-start:4px solid #b38600}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em}dt{font-weight:600}dd{margin:0}
 .nav li{margin:.3em 0}.langs a{margin-inline-end:1em}.who{margin-inline-end:.5em}
+main:has(table){max-width:none}
+.filters{display:flex;flex-wrap:wrap;gap:.5em 1em;align-items:end}.filters label{margin:0}
+select{display:block;padding:.4em;margin-top:.25em;font:inherit;max-width:14em}.check input{display:inline;width:auto}
+table{border-collapse:collapse;width:100%;margin-top:1em;background:#fff}th,td{padding:.35em .5em;border-bottom:1px solid #ddd;text-align:start;vertical-align:top}
+tr.p-critical td:first-child{border-inline-start:5px solid #8a1111}tr.p-high td:first-child{border-inline-start:5px solid #c46a00}
+tr.overdue{background:#fdecec}.pages a{margin-inline-end:1.5em}
 `
 
 // contentSecurityPolicy allows the inline style above by its hash, and nothing else.
@@ -205,7 +214,7 @@ var templateFiles embed.FS
 // pages are the templates by name, each the layout with its content.
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "home", "account", "message"} {
+	for _, name := range []string{"login", "home", "account", "message", "cases"} {
 		m[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return m
@@ -227,6 +236,8 @@ type page struct {
 	Notice, Message, Error string
 	// Email and Next fill the sign-in form again.
 	Email, Next string
+	// Data is what the page's own template shows.
+	Data any
 }
 
 type link struct{ Href, Text, Code, Name string }

@@ -519,6 +519,7 @@ var roleMatrixExpect = map[string]int{
 	"GET /{$}":      http.StatusOK,
 	"GET /account":  http.StatusOK,
 	"POST /account": http.StatusBadRequest, // no current password
+	"GET /cases":    http.StatusOK,
 }
 
 // samplePath is a path a pattern matches: each wildcard a 1.

@@ -15,7 +15,7 @@ type QueueFilter struct {
 	Category, Status, Channel, Language, Governorate, Site, Assignee string
 	// Overdue keeps the cases past the deadline they face next.
 	Overdue bool
-	// Reference finds one case by its reference (digits only).
+	// Reference finds one case by its reference (digits only), open or not.
 	Reference string
 }
 
@@ -55,10 +55,11 @@ func CaseQueue(ctx context.Context, db DB, f QueueFilter, now time.Time, limit, 
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
-	if f.Status == "" {
-		where = append(where, `status IN ('new', 'acknowledged', 'referred', 'in_progress')`)
-	} else {
+	switch {
+	case f.Status != "":
 		add("status = $%d", f.Status)
+	case f.Reference == "": // a number searched for is found whatever its status
+		where = append(where, `status IN ('new', 'acknowledged', 'referred', 'in_progress')`)
 	}
 	for _, c := range []struct{ col, v string }{
 		{"category", f.Category}, {"channel", f.Channel}, {"language", f.Language}, {"governorate", f.Governorate},
