@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
@@ -19,9 +20,12 @@ import (
 	"github.com/sawt/sawt/store/pgtest"
 )
 
-// Every bad input to the campaigns API gets the status it deserves and a message naming what
-// is wrong; good ones make, read and steer a campaign.
-func TestCampaignsAPI(t *testing.T) {
+// apiCall is one JSON API request: its status and the JSON object answered.
+type apiCall func(method, path, token, contentType, body string) (int, map[string]any)
+
+// newAPI is the JSON API on its own database, at a fixed time, with a way to call it.
+func newAPI(t *testing.T) (*pgxpool.Pool, *http.ServeMux, apiCall) {
+	t.Helper()
 	pool := pgtest.New(t)
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -34,8 +38,6 @@ func TestCampaignsAPI(t *testing.T) {
 	}
 	mux := http.NewServeMux()
 	api.Routes(mux)
-	cwc, admin, viewer := tokenFor(t, pool, "cwc-team", console.RoleCWC), tokenFor(t, pool, "admin", console.RoleAdmin), tokenFor(t, pool, "viewer", console.RoleViewer)
-
 	do := func(method, path, token, contentType, body string) (int, map[string]any) {
 		t.Helper()
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
@@ -53,6 +55,15 @@ func TestCampaignsAPI(t *testing.T) {
 		}
 		return rec.Code, out
 	}
+	return pool, mux, do
+}
+
+// Every bad input to the campaigns API gets the status it deserves and a message naming what
+// is wrong; good ones make, read and steer a campaign.
+func TestCampaignsAPI(t *testing.T) {
+	pool, mux, do := newAPI(t)
+	cwc, admin, viewer := tokenFor(t, pool, "cwc-team", console.RoleCWC), tokenFor(t, pool, "admin", console.RoleAdmin), tokenFor(t, pool, "viewer", console.RoleViewer)
+
 	texts := `"texts": {"ar": "نص", "ckb": "دەق", "badini": "تێکست", "en": "text"}`
 	good := `{"name": "Fire safety", "topic": "safety", ` + texts + `, "audience": {"governorates": ["duhok"]}, "schedule": {"cron": "0 18 * * 5"}}`
 

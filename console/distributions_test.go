@@ -1,58 +1,19 @@
 package console_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sawt/sawt/console"
-	"github.com/sawt/sawt/outreach"
-	"github.com/sawt/sawt/store/pgtest"
 )
 
 // The distributions API: every bad input gets its status and a message naming what is wrong,
 // a household list with bad lines is refused whole with every line named, and a good one is
 // imported.
 func TestDistributionsAPI(t *testing.T) {
-	pool := pgtest.New(t)
-	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	api := &console.API{
-		Auth:     &console.Auth{Pool: pool, Now: func() time.Time { return now }},
-		Outreach: &outreach.Service{Pool: pool, River: rc, Location: time.FixedZone("Asia/Baghdad", 3*3600), Now: func() time.Time { return now }},
-	}
-	mux := http.NewServeMux()
-	api.Routes(mux)
+	pool, _, do := newAPI(t)
 	cwc, viewer := tokenFor(t, pool, "cwc-team", console.RoleCWC), tokenFor(t, pool, "viewer", console.RoleViewer)
-	do := func(method, path, token, contentType, body string) (int, map[string]any) {
-		t.Helper()
-		req := httptest.NewRequest(method, path, strings.NewReader(body))
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
-		}
-		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, req)
-		var out map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-			t.Fatalf("%s %s: not JSON: %q", method, path, rec.Body.String())
-		}
-		return rec.Code, out
-	}
 	good := `{"site": "Mamrashan camp", "governorate": "duhok", "starts_at": "2026-11-26T09:00:00+03:00",
 		"place": "the hall near gate 2", "items": "food basket", "bring": "ration card"}`
 	for _, tc := range []struct {

@@ -120,12 +120,7 @@ those that are. Token values are never shown: they are not stored.`))
 		fmt.Fprintln(e.stderr, "No API token yet: make one with sawt tokens create NAME --role ROLE.")
 		return nil
 	}
-	at := func(t *time.Time, none string) string {
-		if t == nil {
-			return none
-		}
-		return t.In(loc).Format(timeLayout)
-	}
+	at := localTimeOr(loc)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tLAST USED\tREVOKED")
 	for _, t := range list {
@@ -180,4 +175,14 @@ func quoteArg(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// localTimeOr writes a time in loc as the lists show it, or none when there is no time.
+func localTimeOr(loc *time.Location) func(t *time.Time, none string) string {
+	return func(t *time.Time, none string) string {
+		if t == nil {
+			return none
+		}
+		return t.In(loc).Format(timeLayout)
+	}
 }

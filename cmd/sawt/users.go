@@ -131,12 +131,7 @@ are never shown: they are not stored.`))
 		fmt.Fprintln(e.stderr, "No console user yet: add one with sawt users add EMAIL --role ROLE (serve adds an administrator on first start).")
 		return nil
 	}
-	at := func(t *time.Time, none string) string {
-		if t == nil {
-			return none
-		}
-		return t.In(loc).Format(timeLayout)
-	}
+	at := localTimeOr(loc)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tROLE\tLANGUAGE\tADDED\tPASSWORD CHOSEN\tDISABLED")
 	for _, u := range list {
