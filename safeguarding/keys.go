@@ -328,9 +328,14 @@ func EnsureEscrow(ctx context.Context, db store.DB, dataDir, escrowKey string, n
 		switch {
 		case err == nil:
 		case errors.Is(err, store.ErrEscrowExists):
-			// another process registered one at the same time: keep theirs, and do not leave
-			// behind a file of ours that nothing was encrypted to
-			if created {
+			// Another process registered one at the same time: keep theirs, and do not leave
+			// behind a file of ours that nothing was encrypted to — unless theirs is ours, read
+			// from the file we made (a data directory shared by both): then it is the escrow.
+			theirs, rerr := store.EscrowRecipient(ctx, db)
+			if rerr != nil {
+				return nil, fmt.Errorf("read the PSEA escrow key: %w", rerr)
+			}
+			if created && theirs.PublicKey != key {
 				_ = os.Remove(path)
 			}
 		default:
