@@ -40,6 +40,9 @@ type Web struct {
 	Secure bool
 	// Location is where times on pages are shown (SAWT_TIMEZONE). Defaults to UTC.
 	Location *time.Location
+	// Cases writes to people about their cases (the gateway): the case page's reply and
+	// resolve forms need it, and answer 503 without it.
+	Cases CaseActions
 }
 
 // Defaults of Web.
@@ -81,6 +84,14 @@ func (w *Web) Routes() []Route {
 		{Method: http.MethodGet, Pattern: "/account", Roles: everyone, BeforePasswordChange: true, Nav: "nav_account", Handler: w.account},
 		{Method: http.MethodPost, Pattern: "/account", Roles: everyone, BeforePasswordChange: true, Handler: w.changePassword},
 		{Method: http.MethodGet, Pattern: "/cases", Roles: []string{RoleCaseworker}, Nav: "nav_cases", Handler: w.caseQueue},
+		{Method: http.MethodGet, Pattern: "/cases/{id}", Roles: []string{RoleCaseworker}, Handler: w.casePage},
+		{Method: http.MethodPost, Pattern: "/cases/{id}/assign", Roles: []string{RoleCaseworker}, Handler: w.caseAssign},
+		{Method: http.MethodPost, Pattern: "/cases/{id}/category", Roles: []string{RoleCaseworker}, Handler: w.caseCategory},
+		{Method: http.MethodPost, Pattern: "/cases/{id}/priority", Roles: []string{RoleCaseworker}, Handler: w.casePriority},
+		{Method: http.MethodPost, Pattern: "/cases/{id}/status", Roles: []string{RoleCaseworker}, Handler: w.caseStatus},
+		{Method: http.MethodPost, Pattern: "/cases/{id}/refer", Roles: []string{RoleCaseworker}, Handler: w.caseRefer},
+		{Method: http.MethodPost, Pattern: "/cases/{id}/reply", Roles: []string{RoleCaseworker}, Handler: w.caseReply},
+		{Method: http.MethodPost, Pattern: "/cases/{id}/resolve", Roles: []string{RoleCaseworker}, Handler: w.caseResolve},
 	}
 }
 
@@ -199,6 +210,11 @@ select{display:block;padding:.4em;margin-top:.25em;font:inherit;max-width:14em}.
 table{border-collapse:collapse;width:100%;margin-top:1em;background:#fff}th,td{padding:.35em .5em;border-bottom:1px solid #ddd;text-align:start;vertical-align:top}
 tr.p-critical td:first-child{border-inline-start:5px solid #8a1111}tr.p-high td:first-child{border-inline-start:5px solid #c46a00}
 tr.overdue{background:#fdecec}.pages a{margin-inline-end:1.5em}
+textarea{display:block;box-sizing:border-box;width:100%;max-width:40em;padding:.45em;margin-top:.25em;font:inherit;border:1px solid #888;border-radius:3px}
+.conv{list-style:none;padding:0;max-width:46em}.conv li{margin:.5em 0;padding:.4em .7em;background:#fff;border:1px solid #ddd;border-radius:4px}
+.conv li.out{margin-inline-start:3em;background:#eaf1f8}.conv li.redacted .text{font-style:italic;color:#555}
+.text{white-space:pre-wrap;margin:.2em 0}.meta,.hint{font-size:.9em;color:#555}.late,.no{color:#8a1111}.yes{color:#0c5a23}
+.actions form{margin:.8em 0;padding:.2em 1em .8em;background:#fff;border:1px solid #ddd;max-width:40em}
 `
 
 // contentSecurityPolicy allows the inline style above by its hash, and nothing else.
@@ -214,7 +230,7 @@ var templateFiles embed.FS
 // pages are the templates by name, each the layout with its content.
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "home", "account", "message", "cases"} {
+	for _, name := range []string{"login", "home", "account", "message", "cases", "case"} {
 		m[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return m

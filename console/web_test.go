@@ -520,6 +520,15 @@ var roleMatrixExpect = map[string]int{
 	"GET /account":  http.StatusOK,
 	"POST /account": http.StatusBadRequest, // no current password
 	"GET /cases":    http.StatusOK,
+	// the case pages, for a case 1 that does not exist
+	"GET /cases/{id}":           http.StatusNotFound,
+	"POST /cases/{id}/assign":   http.StatusNotFound,
+	"POST /cases/{id}/category": http.StatusNotFound,
+	"POST /cases/{id}/priority": http.StatusNotFound,
+	"POST /cases/{id}/status":   http.StatusNotFound,
+	"POST /cases/{id}/refer":    http.StatusNotFound,
+	"POST /cases/{id}/reply":    http.StatusNotFound,
+	"POST /cases/{id}/resolve":  http.StatusNotFound,
 }
 
 // samplePath is a path a pattern matches: each wildcard a 1.
