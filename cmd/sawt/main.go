@@ -51,6 +51,7 @@ var commands = []command{
 	{"audit", "check or list the audit log of sensitive data (audit verify, audit list)", runAudit},
 	{"recordings", "list the phone line's recordings, or save a case's to play them back", runRecordings},
 	{"campaigns", "awareness campaigns (campaigns create|list|show|pause|resume|cancel)", runCampaigns},
+	{"partners", "the organisations cases are referred to (partners add|list|retire)", runPartners},
 	{"distributions", "aid distributions and their alerts (distributions import|list|show|cancel)", runDistributions},
 	{"tokens", "API tokens for the /api/v1 JSON API (tokens create|list|revoke)", runTokens},
 	{"users", "people who sign in to the staff console (users add|list|password)", runUsers},
