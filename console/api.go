@@ -15,9 +15,14 @@ import (
 
 // API is the JSON API under /api/v1, on the admin listener.
 type API struct {
+	// Auth checks each request's token. The case routes read and write cases on its pool, at
+	// its clock.
 	Auth     *Auth
 	Outreach *outreach.Service
-	Logger   *slog.Logger
+	// Cases writes to people about their cases (the gateway): the case routes' reply and
+	// resolve need it, and answer 503 without it.
+	Cases  CaseActions
+	Logger *slog.Logger
 }
 
 // maxBody bounds a JSON request body.
@@ -30,6 +35,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/campaigns/{id}", cwc(http.HandlerFunc(a.getCampaign)))
 	mux.Handle("POST /api/v1/campaigns/{id}/{action}", cwc(http.HandlerFunc(a.moveCampaign)))
 	a.distributionRoutes(mux, cwc)
+	a.caseRoutes(mux, a.Auth.Require(RoleCaseworker))
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "no such API route: %s %s", r.Method, r.URL.Path)
 	})

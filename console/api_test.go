@@ -38,7 +38,12 @@ func newAPI(t *testing.T) (*pgxpool.Pool, *http.ServeMux, apiCall) {
 	}
 	mux := http.NewServeMux()
 	api.Routes(mux)
-	do := func(method, path, token, contentType, body string) (int, map[string]any) {
+	return pool, mux, apiCaller(t, mux)
+}
+
+// apiCaller calls the API served by h.
+func apiCaller(t *testing.T, h http.Handler) apiCall {
+	return func(method, path, token, contentType, body string) (int, map[string]any) {
 		t.Helper()
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		if token != "" {
@@ -48,14 +53,13 @@ func newAPI(t *testing.T) (*pgxpool.Pool, *http.ServeMux, apiCall) {
 			req.Header.Set("Content-Type", contentType)
 		}
 		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, req)
+		h.ServeHTTP(rec, req)
 		var out map[string]any
 		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
 			t.Fatalf("%s %s: not JSON: %q", method, path, rec.Body.String())
 		}
 		return rec.Code, out
 	}
-	return pool, mux, do
 }
 
 // Every bad input to the campaigns API gets the status it deserves and a message naming what

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -162,22 +161,17 @@ func doneMessage(lang string, q url.Values) string {
 // store.ErrNotFound when there is no such case, or it is not for caseworkers.
 func (w *Web) casePageOf(ctx context.Context, s session, id int64, drafts url.Values) (*page, error) {
 	lang := s.user.Language
-	d, err := store.CaseDetailByID(ctx, w.Pool, id)
+	d, err := caseDetailFor(ctx, w.Pool, id)
 	if err != nil {
 		return nil, err
 	}
 	c := d.Case
-	if !visibleCase(c) {
-		return nil, store.ErrNotFound
-	}
 	now := w.now()
 	status := cases.Status(c.Status)
 	display := cases.Reference(c.Reference).Display()
 	var moves []option
-	for _, to := range cases.Statuses() {
-		if to != cases.StatusReferred && to != cases.StatusResolved && cases.CanTransition(status, to) {
-			moves = append(moves, option{Value: string(to), Text: valueText(lang, "status.", string(to))})
-		}
+	for _, to := range caseMoves(status) {
+		moves = append(moves, option{Value: string(to), Text: valueText(lang, "status.", string(to))})
 	}
 	v := &caseView{Moves: moves, ID: c.ID, Display: display,
 		Category: valueText(lang, "category.", c.Category), Priority: valueText(lang, "priority.", c.Priority),
@@ -186,12 +180,7 @@ func (w *Web) casePageOf(ctx context.Context, s session, id int64, drafts url.Va
 		Site: c.Site, Description: c.Description, Opened: w.localTime(c.CreatedAt), Assignee: c.Assignee,
 		ConsentContact: c.ConsentContact, ConsentShare: c.ConsentShare, CallBack: c.CallBack, Incomplete: c.Incomplete,
 		Partner: d.Partner, Resolution: c.Resolution, Closed: status == cases.StatusClosed,
-		MaxNote: cases.MaxNoteLength,
-	}
-	if c.ConsentContact {
-		for _, u := range d.URNs {
-			v.Addresses = append(v.Addresses, string(u))
-		}
+		MaxNote: cases.MaxNoteLength, Addresses: caseAddresses(d),
 	}
 	if d.Partner != nil && c.ReferredAt != nil {
 		v.ReferredAt = w.localTime(*c.ReferredAt)
@@ -243,7 +232,7 @@ func (w *Web) casePageOf(ctx context.Context, s session, id int64, drafts url.Va
 	for _, rec := range d.Recordings {
 		v.Recordings = append(v.Recordings, recordingView{At: w.localTime(rec.CreatedAt),
 			Duration: fmt.Sprintf("%d:%02d", rec.DurationSeconds/60, rec.DurationSeconds%60),
-			Pending:  rec.FetchedAt == nil && rec.AudioBytes == 0})
+			Pending:  recordingPending(rec)})
 	}
 
 	// the forms, where the case allows them
@@ -343,12 +332,16 @@ func (w *Web) eventOf(lang string, e store.CaseEvent) eventView {
 }
 
 // refusal is a form the page refuses, or answers without doing anything (a preview): the
-// page again, with a text of texts, said as an error or, for a preview, as a notice.
+// page again, with a text of texts, said as an error or, for a preview, as a notice. The case
+// API refuses with it too (casework.go): its text in English, and with 400 the field at fault
+// by its name in the API, and the values that would do, when there are few.
 type refusal struct {
 	status int
 	key    string
 	args   []any
 	notice bool
+	field  string
+	values []string
 }
 
 func (e *refusal) Error() string { return "refused: " + e.key }
@@ -368,7 +361,7 @@ type caseForm struct {
 
 // actOnCase serves a form of the case page. The case must be one the page shows (404
 // otherwise, before anything else) and the form readable (400); act checks the form and runs
-// the operation, in a transaction of its own (inTx). Done: 303 to the page with ?done=what
+// the operation (caseWork), in a transaction of its own. Done: 303 to the page with ?done=what
 // and whatever act added. Refused: the page again with why, translated, and the text typed.
 func (w *Web) actOnCase(rw http.ResponseWriter, r *http.Request, what string, act func(ctx context.Context, f *caseForm) error) {
 	ctx := r.Context()
@@ -379,8 +372,8 @@ func (w *Web) actOnCase(rw http.ResponseWriter, r *http.Request, what string, ac
 		w.caseNotFound(rw, r, s)
 		return
 	}
-	c, err := store.CaseByID(ctx, w.Pool, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && !visibleCase(c) {
+	c, err := caseFor(ctx, w.Pool, id)
+	if errors.Is(err, store.ErrNotFound) {
 		w.caseNotFound(rw, r, s)
 		return
 	}
@@ -435,7 +428,8 @@ func (w *Web) showCase(rw http.ResponseWriter, r *http.Request, s session, id in
 }
 
 // caseRefusal says why an operation of package cases or the gateway refused: nil for an
-// error that is not a refusal (the database failed).
+// error that is not a refusal (the database failed). The case page and the case API both
+// answer with it.
 func caseRefusal(err error, lang string, c store.CaseRow) *refusal {
 	for _, k := range []struct {
 		err    error
@@ -461,40 +455,15 @@ func caseRefusal(err error, lang string, c store.CaseRow) *refusal {
 	return nil
 }
 
-// inTx runs fn in a transaction on the pool.
-func (w *Web) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, w.Pool, fn)
-}
-
-// noteOf reads a text for the person (or a partner) from a form: trimmed, line breaks as
-// browsers send them made plain, and refused when empty (if required) or too long.
-func noteOf(form url.Values, name string, required bool) (string, error) {
-	s := strings.TrimSpace(strings.ReplaceAll(form.Get(name), "\r\n", "\n"))
-	switch {
-	case s == "" && required:
-		return "", refuse(http.StatusBadRequest, "err_note_empty")
-	case utf8.RuneCountInString(s) > cases.MaxNoteLength:
-		return "", refuse(http.StatusBadRequest, "err_note_too_long", cases.MaxNoteLength)
-	}
-	return s, nil
+// work is the operation a form of the case page runs, as the signed-in user.
+func (w *Web) work(f *caseForm) *caseWork {
+	return &caseWork{pool: w.Pool, gw: w.Cases, log: w.log(), c: f.c, actor: f.actor, now: w.now()}
 }
 
 // caseAssign gives the case to a caseworker with an active account, or to no one.
 func (w *Web) caseAssign(rw http.ResponseWriter, r *http.Request) {
 	w.actOnCase(rw, r, "assigned", func(ctx context.Context, f *caseForm) error {
-		assignee := strings.ToLower(strings.TrimSpace(f.form.Get("assignee")))
-		if assignee != "" {
-			u, err := store.StaffUserByEmail(ctx, w.Pool, assignee)
-			if errors.Is(err, store.ErrNotFound) || err == nil && (u.Role != RoleCaseworker || u.DisabledAt != nil) {
-				return refuse(http.StatusBadRequest, "err_unknown_assignee")
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return w.inTx(ctx, func(tx pgx.Tx) error {
-			return cases.Assign(ctx, tx, f.c.ID, assignee, f.actor, w.now())
-		})
+		return w.work(f).assign(ctx, f.form.Get("assignee"))
 	})
 }
 
@@ -502,71 +471,28 @@ func (w *Web) caseAssign(rw http.ResponseWriter, r *http.Request) {
 // reports are not cases).
 func (w *Web) caseCategory(rw http.ResponseWriter, r *http.Request) {
 	w.actOnCase(rw, r, "category", func(ctx context.Context, f *caseForm) error {
-		category := f.form.Get("category")
-		if !slices.Contains(queueCategories, category) {
-			return refuse(http.StatusBadRequest, "err_unknown_category")
-		}
-		err := w.inTx(ctx, func(tx pgx.Tx) error {
-			return cases.ChangeCategory(ctx, tx, f.c.ID, category, f.actor, w.now())
-		})
-		if errors.Is(err, store.ErrNotFound) { // the category, the case having been read
-			return refuse(http.StatusBadRequest, "err_unknown_category")
-		}
-		return err
+		return w.work(f).setCategory(ctx, f.form.Get("category"))
 	})
 }
 
 // caseStatus moves the case along its lifecycle: acknowledged, in progress, closed.
 func (w *Web) caseStatus(rw http.ResponseWriter, r *http.Request) {
 	w.actOnCase(rw, r, "status", func(ctx context.Context, f *caseForm) error {
-		to := cases.Status(f.form.Get("status"))
-		if !to.Valid() || to == cases.StatusReferred || to == cases.StatusResolved {
-			return refuse(http.StatusBadRequest, "err_unknown_status")
-		}
-		note, err := noteOf(f.form, "note", false)
-		if err != nil {
-			return err
-		}
-		return w.inTx(ctx, func(tx pgx.Tx) error {
-			return cases.ChangeStatus(ctx, tx, f.c.ID, to, f.actor, note, w.now())
-		})
+		return w.work(f).setStatus(ctx, f.form.Get("status"), f.form.Get("note"))
 	})
 }
 
 // casePriority sets the case's priority by hand.
 func (w *Web) casePriority(rw http.ResponseWriter, r *http.Request) {
 	w.actOnCase(rw, r, "priority", func(ctx context.Context, f *caseForm) error {
-		priority := cases.Priority(f.form.Get("priority"))
-		if !priority.Valid() {
-			return refuse(http.StatusBadRequest, "err_unknown_priority")
-		}
-		return w.inTx(ctx, func(tx pgx.Tx) error {
-			return cases.ChangePriority(ctx, tx, f.c.ID, priority, f.actor, w.now())
-		})
+		return w.work(f).setPriority(ctx, f.form.Get("priority"))
 	})
 }
 
 // caseRefer refers the case to a partner, with a note of what is asked of them.
 func (w *Web) caseRefer(rw http.ResponseWriter, r *http.Request) {
 	w.actOnCase(rw, r, "referred", func(ctx context.Context, f *caseForm) error {
-		partner, err := strconv.ParseInt(f.form.Get("partner"), 10, 64)
-		if err != nil || partner <= 0 {
-			return refuse(http.StatusBadRequest, "err_choose_partner")
-		}
-		note, err := noteOf(f.form, "note", false)
-		if err != nil {
-			return err
-		}
-		if f.c.Status == string(cases.StatusReferred) && f.c.PartnerID != nil && *f.c.PartnerID == partner {
-			return refuse(http.StatusConflict, "err_already_referred")
-		}
-		err = w.inTx(ctx, func(tx pgx.Tx) error {
-			return cases.Refer(ctx, tx, f.c.ID, partner, note, f.actor, w.now())
-		})
-		if errors.Is(err, store.ErrNotFound) { // the partner, the case having been read
-			return refuse(http.StatusBadRequest, "err_unknown_partner")
-		}
-		return err
+		return w.work(f).refer(ctx, partnerID(f.form.Get("partner")), f.form.Get("note"))
 	})
 }
 
@@ -575,31 +501,22 @@ func (w *Web) caseRefer(rw http.ResponseWriter, r *http.Request) {
 // Sent, the page says how many SMS parts the message queued takes.
 func (w *Web) caseReply(rw http.ResponseWriter, r *http.Request) {
 	w.actOnCase(rw, r, "replied", func(ctx context.Context, f *caseForm) error {
-		msg, err := noteOf(f.form, "text", true)
-		if err != nil {
-			return err
-		}
 		if f.form.Get("preview") != "" {
+			msg, err := checkedNote(f.form.Get("text"), "text", true)
+			if err != nil {
+				return err
+			}
 			if !bySMS(f.c.Channel) {
 				return &refusal{status: http.StatusOK, key: "preview_telegram", notice: true}
 			}
 			n, _ := twilio.Segments(msg)
 			return &refusal{status: http.StatusOK, key: "preview_parts", args: []any{n}, notice: true}
 		}
-		if w.Cases == nil {
-			w.log().Error("console: no gateway to write to people with (Web.Cases)")
-			return refuse(http.StatusServiceUnavailable, "err_unavailable")
+		parts, err := w.work(f).reply(ctx, f.form.Get("text"))
+		if parts > 0 {
+			f.done.Set("parts", strconv.Itoa(parts))
 		}
-		return w.inTx(ctx, func(tx pgx.Tx) error {
-			if err := w.Cases.ReplyToCase(ctx, tx, f.c.ID, msg, f.actor); err != nil {
-				return err
-			}
-			parts, err := queuedSMSParts(ctx, tx, f.c)
-			if parts > 0 {
-				f.done.Set("parts", strconv.Itoa(parts))
-			}
-			return err
-		})
+		return err
 	})
 }
 
@@ -645,20 +562,10 @@ func queuedSMSParts(ctx context.Context, tx pgx.Tx, c store.CaseRow) (int, error
 // to be contacted, and asks whether they are satisfied.
 func (w *Web) caseResolve(rw http.ResponseWriter, r *http.Request) {
 	w.actOnCase(rw, r, "resolved", func(ctx context.Context, f *caseForm) error {
-		resolution, err := noteOf(f.form, "resolution", true)
-		if err != nil {
-			return err
+		told, err := w.work(f).resolve(ctx, f.form.Get("resolution"))
+		if told {
+			f.done.Set("told", "1")
 		}
-		if w.Cases == nil {
-			w.log().Error("console: no gateway to write to people with (Web.Cases)")
-			return refuse(http.StatusServiceUnavailable, "err_unavailable")
-		}
-		return w.inTx(ctx, func(tx pgx.Tx) error {
-			told, err := w.Cases.ResolveCase(ctx, tx, f.c.ID, resolution, f.actor)
-			if told {
-				f.done.Set("told", "1")
-			}
-			return err
-		})
+		return err
 	})
 }

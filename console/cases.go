@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,8 +14,12 @@ import (
 	"github.com/sawt/sawt/store"
 )
 
-// queuePage is how many cases the queue shows at a time.
-const queuePage = 50
+// queuePage is how many cases the queue shows at a time, and queueMaxPage the last page it
+// goes to.
+const (
+	queuePage    = 50
+	queueMaxPage = 10000
+)
 
 // The values the queue's filters offer.
 var (
@@ -57,12 +62,17 @@ type queueData struct {
 	AnyText, OverdueText string
 }
 
-// caseQueue is the caseworkers' queue: open cases, the most urgent first, with filters and a
-// search by number. The filters are the page's query, so a filtered queue can be bookmarked.
-func (w *Web) caseQueue(rw http.ResponseWriter, r *http.Request) {
-	s, _ := sessionFrom(r.Context())
-	lang := s.user.Language
-	q := r.URL.Query()
+// queueChoice is a filter of the queue that takes a value from a list: its parameter, the
+// prefix of its values' names in texts, the value asked for ("": any) and those it may take.
+type queueChoice struct {
+	name, kind, value string
+	values            []string
+}
+
+// queueFilterOf reads the queue's filters from a query (the queue page's, the API's): the
+// filter, and those of a value from a list, to offer them. A value not on its list is
+// refused (a *refusal, 400, naming the parameter).
+func queueFilterOf(q url.Values) (store.QueueFilter, []queueChoice, error) {
 	f := store.QueueFilter{
 		Category: q.Get("category"), Status: q.Get("status"), Channel: q.Get("channel"), Language: q.Get("language"),
 		Governorate: q.Get("governorate"), Site: strings.TrimSpace(q.Get("site")), Overdue: q.Get("overdue") == "1",
@@ -72,30 +82,47 @@ func (w *Web) caseQueue(rw http.ResponseWriter, r *http.Request) {
 	for _, st := range cases.Statuses() {
 		statuses = append(statuses, string(st))
 	}
-	fields := []struct {
-		name, kind, value string
-		values            []string
-	}{
+	choices := []queueChoice{
 		{"category", "category", f.Category, queueCategories}, {"status", "status", f.Status, statuses},
 		{"channel", "channel", f.Channel, queueChannels}, {"language", "lang", f.Language, queueLanguages},
 		{"governorate", "governorate", f.Governorate, queueGovernorates},
 	}
-	d := &queueData{Site: f.Site, Reference: q.Get("reference"), Overdue: f.Overdue, AnyText: text(lang, "any"),
-		OverdueText: text(lang, "overdue")}
-	for _, fd := range fields {
-		if fd.value != "" && !slices.Contains(fd.values, fd.value) {
-			w.render(rw, r, http.StatusBadRequest, "message", &page{Lang: lang, User: &s.user, Title: text(lang, "cases_title"),
-				Error: text(lang, "bad_filter", fd.name+"="+fd.value)})
-			return
+	for _, ch := range choices {
+		if ch.value != "" && !slices.Contains(ch.values, ch.value) {
+			return f, nil, badValue(ch.name, ch.values, "bad_filter", ch.name+"="+ch.value)
 		}
-		ff := filterField{Name: fd.name, Label: text(lang, "col_"+fd.name)}
-		for _, v := range fd.values {
-			ff.Options = append(ff.Options, option{Value: v, Text: text(lang, fd.kind+"."+v), Selected: v == fd.value})
+	}
+	return f, choices, nil
+}
+
+// queuePageOf is the page of the queue a query asks for, from 1 to queueMaxPage.
+func queuePageOf(q url.Values) int {
+	n, _ := strconv.Atoi(q.Get("page"))
+	return min(max(n, 1), queueMaxPage)
+}
+
+// caseQueue is the caseworkers' queue: open cases, the most urgent first, with filters and a
+// search by number. The filters are the page's query, so a filtered queue can be bookmarked.
+func (w *Web) caseQueue(rw http.ResponseWriter, r *http.Request) {
+	s, _ := sessionFrom(r.Context())
+	lang := s.user.Language
+	q := r.URL.Query()
+	f, choices, err := queueFilterOf(q)
+	var bad *refusal
+	if errors.As(err, &bad) {
+		w.render(rw, r, bad.status, "message", &page{Lang: lang, User: &s.user, Title: text(lang, "cases_title"),
+			Error: text(lang, bad.key, bad.args...)})
+		return
+	}
+	d := &queueData{Site: f.Site, Reference: q.Get("reference"), Overdue: f.Overdue, AnyText: text(lang, "any"),
+		OverdueText: text(lang, "overdue"), Page: queuePageOf(q)}
+	for _, ch := range choices {
+		ff := filterField{Name: ch.name, Label: text(lang, "col_"+ch.name)}
+		for _, v := range ch.values {
+			ff.Options = append(ff.Options, option{Value: v, Text: text(lang, ch.kind+"."+v), Selected: v == ch.value})
 		}
 		d.Filters = append(d.Filters, ff)
 	}
-	d.Page, _ = strconv.Atoi(q.Get("page"))
-	d.Page = min(max(d.Page, 1), 10000)
 	rows, more, err := store.CaseQueue(r.Context(), w.Pool, f, w.now(), queuePage, (d.Page-1)*queuePage)
 	if err != nil {
 		w.serverError(rw, r, "read the case queue", err)
