@@ -34,16 +34,9 @@ func runPartnersAdd(ctx context.Context, e *env, args []string) error {
 		"Adds a referral partner and prints its ID. The name must not be another partner's.")
 	sector := fs.String("sector", "", "what the partner works on, e.g. health, protection, shelter")
 	contact := fs.String("contact", "", "how staff reach the partner: a focal point, a number")
-	rest, err := parseArgs(fs, args)
+	name, err := nameArg(fs, args)
 	if err != nil {
 		return err
-	}
-	if err := wantArgs(rest, "NAME"); err != nil {
-		return err
-	}
-	name := strings.TrimSpace(rest[0])
-	if name == "" {
-		return usageErrorf("the partner's name is empty")
 	}
 	pool, _, done, err := openMigratedLocal(ctx, e)
 	if err != nil {

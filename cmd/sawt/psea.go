@@ -87,6 +87,22 @@ func wantArgs(got []string, names ...string) error {
 	return nil
 }
 
+// nameArg parses a command that takes one NAME and returns the name, trimmed and not empty.
+func nameArg(fs *flag.FlagSet, args []string) (string, error) {
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if err := wantArgs(rest, "NAME"); err != nil {
+		return "", err
+	}
+	name := strings.TrimSpace(rest[0])
+	if name == "" {
+		return "", usageErrorf("NAME is empty")
+	}
+	return name, nil
+}
+
 // actorFlag adds --as, who is acting for the audit log.
 func actorFlag(e *env, fs *flag.FlagSet) func() string {
 	as := fs.String("as", "", "who is acting, as written to the audit log (default: your user name)")
@@ -344,14 +360,10 @@ func runPseaRecipientsRemove(ctx context.Context, e *env, args []string) error {
 Stops encrypting new reports to a focal point's key. Reports stored before stay readable with
 that focal point's identity file: if it was lost or compromised, that cannot be undone here.`))
 	actor := actorFlag(e, fs)
-	rest, err := parseArgs(fs, args)
+	name, err := nameArg(fs, args)
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(rest, "NAME"); err != nil {
-		return err
-	}
-	name := strings.TrimSpace(rest[0])
 	pool, _, done, err := openMigratedLocal(ctx, e)
 	if err != nil {
 		return err

@@ -50,16 +50,9 @@ reports only), viewer (aggregate dashboards only). No role includes another. The
 be that of another active token.`))
 	role := fs.String("role", "", "what the token may do: "+strings.Join(console.Roles(), ", ")+" (required)")
 	actor := actorFlag(e, fs)
-	rest, err := parseArgs(fs, args)
+	name, err := nameArg(fs, args)
 	if err != nil {
 		return err
-	}
-	if err := wantArgs(rest, "NAME"); err != nil {
-		return err
-	}
-	name := strings.TrimSpace(rest[0])
-	if name == "" {
-		return usageErrorf("NAME is empty")
 	}
 	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return usageErrorf("NAME %q has control characters: use letters, digits, spaces and punctuation", name)
@@ -135,16 +128,9 @@ func runTokensRevoke(ctx context.Context, e *env, args []string) error {
 Revokes the active API token named NAME (in any case): every request with it is refused from
 now on. This cannot be undone; make a new token instead. Its name is free again.`))
 	actor := actorFlag(e, fs)
-	rest, err := parseArgs(fs, args)
+	name, err := nameArg(fs, args)
 	if err != nil {
 		return err
-	}
-	if err := wantArgs(rest, "NAME"); err != nil {
-		return err
-	}
-	name := strings.TrimSpace(rest[0])
-	if name == "" {
-		return usageErrorf("NAME is empty")
 	}
 	pool, _, closeDB, err := openMigrated(ctx, e)
 	if err != nil {
