@@ -3,8 +3,6 @@ package console_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,15 +10,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sawt/sawt/cases"
 	"github.com/sawt/sawt/channels/twilio"
 	"github.com/sawt/sawt/console"
-	"github.com/sawt/sawt/flows"
 	"github.com/sawt/sawt/gateway"
-	"github.com/sawt/sawt/locales"
+	"github.com/sawt/sawt/gateway/gatewaytest"
 	"github.com/sawt/sawt/store"
 )
 
@@ -104,27 +99,7 @@ func seedCase(t *testing.T, pool *pgxpool.Pool, now time.Time, s caseSpec) caseS
 // newCaseGateway is the gateway with the shipped flows and texts, on the console's clock.
 func newCaseGateway(t *testing.T, e *consoleEnv) *gateway.Gateway {
 	t.Helper()
-	texts, err := locales.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defs, err := flows.Shipped()
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := flows.New(defs, texts, gateway.EngineConfig(flows.Config{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := river.NewClient(riverpgxv5.New(e.pool), &river.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := gateway.New(gateway.Config{Pool: e.pool, Engine: engine, River: rc, Now: e.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return gatewaytest.New(t, gateway.Config{Pool: e.pool, Now: e.clock.Now})
 }
 
 // kinds lists a case's events as kind:from>to.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -16,12 +14,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/sawt/sawt/channels"
-	"github.com/sawt/sawt/flows"
 	"github.com/sawt/sawt/gateway"
-	"github.com/sawt/sawt/locales"
+	"github.com/sawt/sawt/gateway/gatewaytest"
 	"github.com/sawt/sawt/store/pgtest"
 )
 
@@ -39,30 +34,7 @@ func newGateway(t testing.TB, pool *pgxpool.Pool) *gateway.Gateway {
 // newGatewayAt is newGateway with the given clock.
 func newGatewayAt(t testing.TB, pool *pgxpool.Pool, now func() time.Time) *gateway.Gateway {
 	t.Helper()
-	texts, err := locales.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defs, err := flows.Shipped()
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := flows.New(defs, texts, gateway.EngineConfig(flows.Config{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := gateway.New(gateway.Config{
-		Pool: pool, Engine: engine, River: rc, Now: now,
-		Rand: rand.New(rand.NewPCG(1, 2)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return gatewaytest.New(t, gateway.Config{Pool: pool, Now: now, Rand: rand.New(rand.NewPCG(1, 2))})
 }
 
 func inbound(urn, id, text string) channels.Inbound {

@@ -15,15 +15,12 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sawt/sawt/cases"
 	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/console"
-	"github.com/sawt/sawt/flows"
 	"github.com/sawt/sawt/gateway"
-	"github.com/sawt/sawt/locales"
+	"github.com/sawt/sawt/gateway/gatewaytest"
 	"github.com/sawt/sawt/store"
 	"github.com/sawt/sawt/store/pgtest"
 )
@@ -42,27 +39,7 @@ type consoleEnv struct {
 func startConsole(t *testing.T) *consoleEnv {
 	t.Helper()
 	pool := pgtest.New(t)
-	texts, err := locales.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defs, err := flows.Shipped()
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := flows.New(defs, texts, gateway.EngineConfig(flows.Config{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Not started: the gateway only inserts its jobs (the messages it sends wait queued).
-	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := gateway.New(gateway.Config{Pool: pool, Engine: engine, River: rc})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gw := gatewaytest.New(t, gateway.Config{Pool: pool}) // its messages wait queued
 	web := &console.Web{Pool: pool, Location: time.FixedZone("+03", 3*60*60), Cases: gw,
 		Logger: slog.New(slog.NewTextHandler(testOutput{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	mux := http.NewServeMux()
