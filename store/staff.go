@@ -286,3 +286,12 @@ func ClearLoginFailures(ctx context.Context, db DB, key string) error {
 	_, err := db.Exec(ctx, `DELETE FROM login_failures WHERE key = $1`, key)
 	return err
 }
+
+// SetStaffDisabled disables a user (at) or enables one again (nil); ErrNotFound for none.
+func SetStaffDisabled(ctx context.Context, db DB, userID int64, at *time.Time) error {
+	tag, err := db.Exec(ctx, `UPDATE staff_users SET disabled_at = $2 WHERE id = $1`, userID, at)
+	if err == nil && tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return err
+}

@@ -17,6 +17,7 @@ import (
 const usersUsage = `Usage: sawt users add EMAIL --role ROLE [--language en|ar|ckb] [--as ACTOR]
        sawt users list
        sawt users password EMAIL [--as ACTOR]
+       sawt users disable|enable EMAIL [--as ACTOR]
 
 People who sign in to the staff console (on the admin listener, SAWT_ADMIN_ADDR, at /login).
 Each has an email, one role, which decides what they may open: admin, cwc, caseworker, psea
@@ -29,13 +30,17 @@ Subcommands:
   add        add a user and print their one-time password, once
   list       list the users (never their passwords)
   password   give a user a new one-time password, and sign them out everywhere
+  disable    stop a user signing in, and sign them out everywhere (someone who left)
+  enable     let a disabled user sign in again
 
 Run 'sawt users <subcommand> -h' for a subcommand's flags.
 `
 
 func runUsers(ctx context.Context, e *env, args []string) error {
 	return dispatch(ctx, e, usersUsage, args,
-		subcommand{"add", runUsersAdd}, subcommand{"list", runUsersList}, subcommand{"password", runUsersPassword})
+		subcommand{"add", runUsersAdd}, subcommand{"list", runUsersList}, subcommand{"password", runUsersPassword},
+		subcommand{"disable", func(ctx context.Context, e *env, args []string) error { return runUsersDisable(ctx, e, args, true) }},
+		subcommand{"enable", func(ctx context.Context, e *env, args []string) error { return runUsersDisable(ctx, e, args, false) }})
 }
 
 // emailArg checks the EMAIL argument and returns it as stored (lower-cased).
@@ -187,6 +192,62 @@ password stops working at once; at their next sign-in they choose their own agai
 	fmt.Fprintln(e.stdout, password)
 	fmt.Fprintf(e.stderr, "Gave %s a new one-time password, shown only this once; %s ended. They choose their own at their next sign-in.\n",
 		email, sessions(ended))
+	return nil
+}
+
+// runUsersDisable disables (or enables again) a user: a disabled one cannot sign in and their
+// sessions end; their name stays in the history of what they did.
+func runUsersDisable(ctx context.Context, e *env, args []string, disable bool) error {
+	verb, help := "enable", "Lets a disabled user sign in again, with the password they had."
+	if disable {
+		verb, help = "disable", "Stops the user with this email signing in to the console, and ends all their sessions at once. "+
+			"What they did stays in the audit log and the cases' history under their email."
+	}
+	fs := newFlagSet(e, "users "+verb, "users "+verb+" EMAIL [--as ACTOR]", help)
+	actor := actorFlag(e, fs)
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	email, err := emailArg(rest)
+	if err != nil {
+		return err
+	}
+	pool, _, closeDB, err := openMigrated(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	var ended int64
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		u, err := store.StaffUserByEmail(ctx, tx, email)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no user with the email %s (see sawt users list)", email)
+		}
+		if err != nil {
+			return err
+		}
+		var at *time.Time
+		if disable {
+			now := time.Now()
+			at = &now
+			if ended, err = store.DeleteStaffSessionsOfUser(ctx, tx, u.ID, nil); err != nil {
+				return err
+			}
+		}
+		if err := store.SetStaffDisabled(ctx, tx, u.ID, at); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor(), "user."+verb, email, "")
+	})
+	if err != nil {
+		return err
+	}
+	if disable {
+		fmt.Fprintf(e.stdout, "%s is disabled; %s ended.\n", email, sessions(ended))
+	} else {
+		fmt.Fprintf(e.stdout, "%s may sign in again.\n", email)
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -324,5 +325,46 @@ func TestServeBadAdminEmail(t *testing.T) {
 	r := runSawt(t, map[string]string{"DATABASE_URL": pgtest.NewURL(t), "SAWT_ADMIN_EMAIL": "not an email"}, "", "serve")
 	if r.code != exitUsage || !strings.Contains(r.stderr, `SAWT_ADMIN_EMAIL: "not an email" is not an email address`) {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+// A user who left is disabled: their sessions end and no new one is accepted; enabled again,
+// they may sign in; both are in the audit log.
+func TestUsersDisableAndEnable(t *testing.T) {
+	vars, pool := tokensDatabase(t)
+	ctx := context.Background()
+	addUser(t, vars, "layla@example.org", "caseworker")
+	u, err := store.StaffUserByEmail(ctx, pool, "layla@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	hash := console.HashToken("a-session-of-layla")
+	if err := store.CreateStaffSession(ctx, pool, store.StaffSession{TokenHash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	r := runSawt(t, vars, "", "users", "disable", "Layla@Example.org", "--as", "admin.one")
+	if r.code != exitOK || !strings.Contains(r.stdout, "layla@example.org is disabled; 1 session ended") {
+		t.Fatalf("disable: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := store.StaffSessionUser(ctx, pool, hash, now, time.Hour); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a disabled user's session: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(runSawt(t, vars, "", "users", "list").stdout), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "layla@example.org") || strings.HasSuffix(lines[1], " -") {
+		t.Errorf("list does not show the user disabled:\n%s", strings.Join(lines, "\n"))
+	}
+	if r := runSawt(t, vars, "", "users", "enable", "layla@example.org"); r.code != exitOK || !strings.Contains(r.stdout, "may sign in again") {
+		t.Errorf("enable: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if u, _ := store.StaffUserByEmail(ctx, pool, "layla@example.org"); u.DisabledAt != nil {
+		t.Error("still disabled after enable")
+	}
+	if r := runSawt(t, vars, "", "users", "disable", "nobody@example.org"); r.code == exitOK || !strings.Contains(r.stderr, "no user with the email nobody@example.org") {
+		t.Errorf("disable a missing user: %d %q", r.code, r.stderr)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action IN ('user.disable', 'user.enable')`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("audit entries: %d %v", n, err)
 	}
 }
