@@ -368,6 +368,9 @@ func (w *Web) logout(rw http.ResponseWriter, r *http.Request) {
 func (w *Web) accountPage(s session) *page {
 	lang := s.user.Language
 	p := &page{Lang: lang, Title: text(lang, "account_title"), User: &s.user}
+	for _, l := range Languages() {
+		p.Langs = append(p.Langs, link{Code: l, Name: languageNames[l], Text: map[bool]string{true: "selected"}[l == lang]})
+	}
 	if s.user.OneTimePassword() {
 		p.Notice = text(lang, "one_time")
 	}
@@ -381,7 +384,31 @@ func (w *Web) account(rw http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("changed") == "1" && !s.user.OneTimePassword() {
 		p.Message = text(p.Lang, "changed")
 	}
+	if r.URL.Query().Get("language") == "1" {
+		p.Message = text(p.Lang, "language_changed")
+	}
 	w.render(rw, r, http.StatusOK, "account", p)
+}
+
+// changeLanguage sets the language of the user's pages, from the next page on.
+func (w *Web) changeLanguage(rw http.ResponseWriter, r *http.Request) {
+	s, _ := sessionFrom(r.Context())
+	r.Body = http.MaxBytesReader(rw, r.Body, maxForm)
+	lang := ""
+	if err := r.ParseForm(); err == nil {
+		lang = r.PostForm.Get("language")
+	}
+	if !ValidLanguage(lang) {
+		p := w.accountPage(s)
+		p.Error = text(p.Lang, "bad_form")
+		w.render(rw, r, http.StatusBadRequest, "account", p)
+		return
+	}
+	if err := store.SetStaffLanguage(r.Context(), w.Pool, s.user.ID, lang); err != nil {
+		w.serverError(rw, r, "change language", err)
+		return
+	}
+	http.Redirect(rw, r, "/account?language=1", http.StatusSeeOther)
 }
 
 // changePassword changes the user's password: the current one is required (and wrong ones

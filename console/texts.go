@@ -26,6 +26,7 @@ var rtl = map[string]bool{"ar": true, "ckb": true}
 // (TestTextsComplete). A text with %s or %d is formatted with fmt.
 var texts = map[string]map[string]string{
 	"en": {
+		"change_language": "Language of the console", "save_language": "Change the language", "language_changed": "The console is now in this language.",
 		"app":              "Sawt console",
 		"login_title":      "Sign in",
 		"email":            "Email",
@@ -66,6 +67,7 @@ var texts = map[string]map[string]string{
 		"role_viewer":      "Viewer (dashboards)",
 	},
 	"ar": {
+		"change_language": "لغة لوحة الموظفين", "save_language": "تغيير اللغة", "language_changed": "أصبحت لوحة الموظفين بهذه اللغة.",
 		"app":              "لوحة موظفي صوت",
 		"login_title":      "تسجيل الدخول",
 		"email":            "البريد الإلكتروني",
@@ -106,6 +108,7 @@ var texts = map[string]map[string]string{
 		"role_viewer":      "مُطّلع (لوحات الإحصاءات)",
 	},
 	"ckb": {
+		"change_language": "زمانی کۆنسۆڵ", "save_language": "زمانەکە بگۆڕە", "language_changed": "کۆنسۆڵەکە ئێستا بەم زمانەیە.",
 		"app":              "پانێڵی کارمەندانی صوت",
 		"login_title":      "چوونەژوورەوە",
 		"email":            "ئیمەیڵ",

@@ -83,6 +83,7 @@ func (w *Web) Routes() []Route {
 		{Method: http.MethodGet, Pattern: "/{$}", Roles: everyone, Handler: w.home},
 		{Method: http.MethodGet, Pattern: "/account", Roles: everyone, BeforePasswordChange: true, Nav: "nav_account", Handler: w.account},
 		{Method: http.MethodPost, Pattern: "/account", Roles: everyone, BeforePasswordChange: true, Handler: w.changePassword},
+		{Method: http.MethodPost, Pattern: "/account/language", Roles: everyone, BeforePasswordChange: true, Handler: w.changeLanguage},
 		{Method: http.MethodGet, Pattern: "/cases", Roles: []string{RoleCaseworker}, Nav: "nav_cases", Handler: w.caseQueue},
 		{Method: http.MethodGet, Pattern: "/cases/{id}", Roles: []string{RoleCaseworker}, Handler: w.casePage},
 		{Method: http.MethodPost, Pattern: "/cases/{id}/assign", Roles: []string{RoleCaseworker}, Handler: w.caseAssign},

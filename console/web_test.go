@@ -513,13 +513,14 @@ func TestCrossOriginRefused(t *testing.T) {
 // someone it lets in (a role it lists; anyone, for a public route). A route added to the
 // table needs a line here.
 var roleMatrixExpect = map[string]int{
-	"GET /login":    http.StatusOK,
-	"POST /login":   http.StatusUnauthorized, // no email, no password
-	"POST /logout":  http.StatusSeeOther,
-	"GET /{$}":      http.StatusOK,
-	"GET /account":  http.StatusOK,
-	"POST /account": http.StatusBadRequest, // no current password
-	"GET /cases":    http.StatusOK,
+	"GET /login":             http.StatusOK,
+	"POST /login":            http.StatusUnauthorized, // no email, no password
+	"POST /logout":           http.StatusSeeOther,
+	"GET /{$}":               http.StatusOK,
+	"GET /account":           http.StatusOK,
+	"POST /account":          http.StatusBadRequest, // no current password
+	"POST /account/language": http.StatusBadRequest, // no language
+	"GET /cases":             http.StatusOK,
 	// the case pages, for a case 1 that does not exist
 	"GET /cases/{id}":           http.StatusNotFound,
 	"POST /cases/{id}/assign":   http.StatusNotFound,
@@ -866,5 +867,26 @@ func TestDatabaseDown(t *testing.T) {
 	a = e.login("amira@example.org", "a long enough password")
 	if a.status != http.StatusServiceUnavailable || a.cookie != nil {
 		t.Errorf("sign-in with the database down: %d, cookie %v", a.status, a.cookie)
+	}
+}
+
+// A user chooses the language of their console on the account page: the next page is in it,
+// right to left for Arabic and Sorani; a language the console has not is refused.
+func TestChangeLanguage(t *testing.T) {
+	e := newConsole(t)
+	cookie := e.sessionOf(e.addUser("nasrin@example.org", console.RoleCaseworker, "en", "a long enough password", false))
+	if a := e.do(req{method: "GET", path: "/account", cookie: cookie}); !strings.Contains(a.body, `<option value="en" selected>English</option>`) {
+		t.Fatalf("the account page does not offer the languages with the user's chosen:\n%s", a.body)
+	}
+	a := e.do(req{method: "POST", path: "/account/language", form: url.Values{"language": {"ckb"}}, cookie: cookie})
+	if a.status != http.StatusSeeOther || a.header.Get("Location") != "/account?language=1" {
+		t.Fatalf("change: %d %s", a.status, a.header.Get("Location"))
+	}
+	a = e.do(req{method: "GET", path: "/account?language=1", cookie: cookie})
+	if !strings.Contains(a.body, `lang="ckb" dir="rtl"`) || !strings.Contains(a.body, "کۆنسۆڵەکە ئێستا بەم زمانەیە.") {
+		t.Errorf("after choosing Sorani:\n%.600s", a.body)
+	}
+	if a := e.do(req{method: "POST", path: "/account/language", form: url.Values{"language": {"fr"}}, cookie: cookie}); a.status != http.StatusBadRequest {
+		t.Errorf("an unknown language: %d", a.status)
 	}
 }

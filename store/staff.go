@@ -295,3 +295,12 @@ func SetStaffDisabled(ctx context.Context, db DB, userID int64, at *time.Time) e
 	}
 	return err
 }
+
+// SetStaffLanguage sets the language of a user's console pages.
+func SetStaffLanguage(ctx context.Context, db DB, userID int64, lang string) error {
+	tag, err := db.Exec(ctx, `UPDATE staff_users SET language = $2 WHERE id = $1`, userID, lang)
+	if err == nil && tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return err
+}
