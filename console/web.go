@@ -85,6 +85,7 @@ func (w *Web) Routes() []Route {
 		{Method: http.MethodPost, Pattern: "/account", Roles: everyone, BeforePasswordChange: true, Handler: w.changePassword},
 		{Method: http.MethodPost, Pattern: "/account/language", Roles: everyone, BeforePasswordChange: true, Handler: w.changeLanguage},
 		{Method: http.MethodGet, Pattern: "/cases", Roles: []string{RoleCaseworker}, Nav: "nav_cases", Handler: w.caseQueue},
+		{Method: http.MethodGet, Pattern: "/dashboard", Roles: []string{RoleViewer, RoleAdmin, RoleCaseworker, RoleCWC}, Nav: "nav_dashboard", Handler: w.dashboard},
 		{Method: http.MethodGet, Pattern: "/cases/{id}", Roles: []string{RoleCaseworker}, Handler: w.casePage},
 		{Method: http.MethodPost, Pattern: "/cases/{id}/assign", Roles: []string{RoleCaseworker}, Handler: w.caseAssign},
 		{Method: http.MethodPost, Pattern: "/cases/{id}/category", Roles: []string{RoleCaseworker}, Handler: w.caseCategory},
@@ -216,6 +217,8 @@ textarea{display:block;box-sizing:border-box;width:100%;max-width:40em;padding:.
 .conv li.out{margin-inline-start:3em;background:#eaf1f8}.conv li.redacted .text{font-style:italic;color:#555}
 .text{white-space:pre-wrap;margin:.2em 0}.meta,.hint{font-size:.9em;color:#555}.late,.no{color:#8a1111}.yes{color:#0c5a23}
 .actions form{margin:.8em 0;padding:.2em 1em .8em;background:#fff;border:1px solid #ddd;max-width:40em}
+table.bars{width:auto;min-width:24em}.bars th{font-weight:normal;white-space:nowrap}.bars td{vertical-align:middle}.bars svg,.weeks{display:block}
+.num{font-variant-numeric:tabular-nums;text-align:end}.weeks{max-width:100%;height:auto;background:#fff;font-size:11px}.weeks .wk{fill:#555}
 `
 
 // contentSecurityPolicy allows the inline style above by its hash, and nothing else.
@@ -231,7 +234,7 @@ var templateFiles embed.FS
 // pages are the templates by name, each the layout with its content.
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "home", "account", "message", "cases", "case"} {
+	for _, name := range []string{"login", "home", "account", "message", "cases", "case", "dashboard"} {
 		m[name] = template.Must(template.ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html"))
 	}
 	return m

@@ -521,6 +521,7 @@ var roleMatrixExpect = map[string]int{
 	"POST /account":          http.StatusBadRequest, // no current password
 	"POST /account/language": http.StatusBadRequest, // no language
 	"GET /cases":             http.StatusOK,
+	"GET /dashboard":         http.StatusOK,
 	// the case pages, for a case 1 that does not exist
 	"GET /cases/{id}":           http.StatusNotFound,
 	"POST /cases/{id}/assign":   http.StatusNotFound,
