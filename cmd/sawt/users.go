@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -151,40 +152,17 @@ func runUsersPassword(ctx context.Context, e *env, args []string) error {
 Gives the user with this email (in any case) a new one-time password, printed on standard output
 alone on its line and shown only this once, and ends all their console sessions. Their old
 password stops working at once; at their next sign-in they choose their own again.`))
-	actor := actorFlag(e, fs)
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	email, err := emailArg(rest)
-	if err != nil {
-		return err
-	}
-	pool, _, closeDB, err := openMigrated(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
 	password, hash, err := console.NewUserPassword()
 	if err != nil {
 		return err
 	}
 	var ended int64
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		u, err := store.StaffUserByEmail(ctx, tx, email)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no user with the email %s (see sawt users list)", email)
-		}
-		if err != nil {
-			return err
-		}
+	email, err := changeUser(ctx, e, fs, args, "user.password", func(tx pgx.Tx, u store.StaffUser) (err error) {
 		if err := store.SetStaffPassword(ctx, tx, u.ID, hash, nil); err != nil {
 			return err
 		}
-		if ended, err = store.DeleteStaffSessionsOfUser(ctx, tx, u.ID, nil); err != nil {
-			return err
-		}
-		return audit(ctx, tx, actor(), "user.password", email, "")
+		ended, err = store.DeleteStaffSessionsOfUser(ctx, tx, u.ID, nil)
+		return err
 	})
 	if err != nil {
 		return err
@@ -193,6 +171,39 @@ password stops working at once; at their next sign-in they choose their own agai
 	fmt.Fprintf(e.stderr, "Gave %s a new one-time password, shown only this once; %s ended. They choose their own at their next sign-in.\n",
 		email, sessions(ended))
 	return nil
+}
+
+// changeUser runs a command that changes the user named by its EMAIL argument: in one
+// transaction, change and an audit entry of action by the --as actor. It returns the email.
+func changeUser(ctx context.Context, e *env, fs *flag.FlagSet, args []string, action string,
+	change func(pgx.Tx, store.StaffUser) error) (string, error) {
+	actor := actorFlag(e, fs)
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return "", err
+	}
+	email, err := emailArg(rest)
+	if err != nil {
+		return "", err
+	}
+	pool, _, closeDB, err := openMigrated(ctx, e)
+	if err != nil {
+		return "", err
+	}
+	defer closeDB()
+	return email, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		u, err := store.StaffUserByEmail(ctx, tx, email)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no user with the email %s (see sawt users list)", email)
+		}
+		if err != nil {
+			return err
+		}
+		if err := change(tx, u); err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor(), action, email, "")
+	})
 }
 
 // runUsersDisable disables (or enables again) a user: a disabled one cannot sign in and their
@@ -204,41 +215,18 @@ func runUsersDisable(ctx context.Context, e *env, args []string, disable bool) e
 			"What they did stays in the audit log and the cases' history under their email."
 	}
 	fs := newFlagSet(e, "users "+verb, "users "+verb+" EMAIL [--as ACTOR]", help)
-	actor := actorFlag(e, fs)
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	email, err := emailArg(rest)
-	if err != nil {
-		return err
-	}
-	pool, _, closeDB, err := openMigrated(ctx, e)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
 	var ended int64
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		u, err := store.StaffUserByEmail(ctx, tx, email)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no user with the email %s (see sawt users list)", email)
-		}
-		if err != nil {
-			return err
-		}
+	email, err := changeUser(ctx, e, fs, args, "user."+verb, func(tx pgx.Tx, u store.StaffUser) error {
 		var at *time.Time
 		if disable {
 			now := time.Now()
 			at = &now
+			var err error
 			if ended, err = store.DeleteStaffSessionsOfUser(ctx, tx, u.ID, nil); err != nil {
 				return err
 			}
 		}
-		if err := store.SetStaffDisabled(ctx, tx, u.ID, at); err != nil {
-			return err
-		}
-		return audit(ctx, tx, actor(), "user."+verb, email, "")
+		return store.SetStaffDisabled(ctx, tx, u.ID, at)
 	})
 	if err != nil {
 		return err
