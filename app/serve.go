@@ -76,7 +76,7 @@ func (a *App) AdminHandler() http.Handler {
 	// check and cross-origin protection. Cookies are Secure but for a browser on this machine
 	// over plain HTTP (console.Web.Secure).
 	web := &console.Web{Pool: a.Pool, Now: a.Config.Now, Logger: a.Log.With("component", "console"), Secure: true,
-		Location: a.Outreach.Location, Cases: a.Gateway}
+		Location: a.Outreach.Location, Cases: a.Gateway, Outreach: a.Outreach, Simulator: a.Gateway}
 	web.Mount(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})

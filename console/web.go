@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/sawt/sawt/outreach"
 	"github.com/sawt/sawt/store"
 )
 
@@ -43,6 +44,12 @@ type Web struct {
 	// Cases writes to people about their cases (the gateway): the case page's reply and
 	// resolve forms need it, and answer 503 without it.
 	Cases CaseActions
+	// Outreach creates and moves campaigns and distributions: the campaign and distribution
+	// pages need it, and answer 503 without it.
+	Outreach *outreach.Service
+	// Simulator receives the simulator page's messages as the live flows do (the gateway):
+	// the page answers 503 without it.
+	Simulator Simulator
 }
 
 // Defaults of Web.
@@ -75,6 +82,15 @@ type Route struct {
 // A new page is a new entry here (with Nav for a link on the start page), and a line in
 // TestRouteRoleMatrix's expectations.
 func (w *Web) Routes() []Route {
+	routes := w.baseRoutes()
+	routes = append(routes, w.outreachPages()...)
+	routes = append(routes, w.seaPages()...)
+	routes = append(routes, w.toolPages()...)
+	return routes
+}
+
+// baseRoutes are signing in, the account, the cases and the dashboard.
+func (w *Web) baseRoutes() []Route {
 	everyone := Roles()
 	return []Route{
 		{Method: http.MethodGet, Pattern: "/login", Public: true, Handler: w.loginPage},

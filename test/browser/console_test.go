@@ -40,7 +40,7 @@ func startConsole(t *testing.T) *consoleEnv {
 	t.Helper()
 	pool := pgtest.New(t)
 	gw := gatewaytest.New(t, gateway.Config{Pool: pool}) // its messages wait queued
-	web := &console.Web{Pool: pool, Location: time.FixedZone("+03", 3*60*60), Cases: gw,
+	web := &console.Web{Pool: pool, Location: time.FixedZone("+03", 3*60*60), Cases: gw, Simulator: gw,
 		Logger: slog.New(slog.NewTextHandler(testOutput{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	mux := http.NewServeMux()
 	web.Mount(mux)
