@@ -206,6 +206,9 @@ func securityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 }
 
+// moreCSS are the rules of an area's pages, each added by its file's init after css.
+var moreCSS []string
+
 // css is the only styling: inline, small, and using logical properties so that the same
 // rules lay out Arabic and Sorani right to left.
 const css = `body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1b1b;background:#f6f6f4}
@@ -289,7 +292,7 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 		p.Dir = "rtl"
 	}
 	p.T = texts[p.Lang]
-	p.CSS = template.CSS(css)
+	p.CSS = template.CSS(css + strings.Join(moreCSS, ""))
 	if p.User != nil {
 		p.RoleName = roleName(p.Lang, p.User.Role)
 		p.LanguageName = languageNames[p.User.Language]
