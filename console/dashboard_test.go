@@ -145,3 +145,42 @@ func TestDashboardEmpty(t *testing.T) {
 		}
 	}
 }
+
+// The API gives the dashboard's figures to the roles that see the page, and no one else.
+func TestDashboardAPI(t *testing.T) {
+	e, _, do := newCasesAPI(t)
+	seedDashboard(t, e.pool, e.clock.Now())
+	for _, role := range console.Roles() {
+		code, out := do("GET", "/api/v1/dashboard", tokenFor(t, e.pool, role+"-bot", role), "", "")
+		if role == console.RolePSEA {
+			if code != http.StatusForbidden {
+				t.Errorf("psea: %d, want 403", code)
+			}
+			continue
+		}
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d %v", role, code, out)
+		}
+		for key, want := range map[string]float64{"open": 3, "overdue": 2, "opened_last_7_days": 3,
+			"median_hours_to_acknowledge": 4, "median_hours_to_resolve": 48, "satisfied": 1, "unsatisfied": 1} {
+			if out[key] != want {
+				t.Errorf("%s: %s = %v, want %v", role, key, out[key], want)
+			}
+		}
+		cats, _ := out["by_category"].([]any)
+		if len(cats) == 0 || cats[0].(map[string]any)["code"] != "feedback" || cats[0].(map[string]any)["count"] != 3.0 {
+			t.Errorf("%s: by_category %v", role, out["by_category"])
+		}
+		for _, c := range cats {
+			if c.(map[string]any)["code"] == "sea" {
+				t.Errorf("%s: the SEA category is counted", role)
+			}
+		}
+		if weeks, _ := out["by_week"].([]any); len(weeks) != 12 || weeks[11].(map[string]any)["week_start"] != "2026-11-23" {
+			t.Errorf("%s: by_week %v", role, out["by_week"])
+		}
+	}
+	if code, _ := do("GET", "/api/v1/dashboard", "", "", ""); code != http.StatusUnauthorized {
+		t.Errorf("no token: %d, want 401", code)
+	}
+}
