@@ -15,4 +15,7 @@ func UseDefaultHashCosts(t testing.TB) {
 }
 
 // ContentSecurityPolicy is the policy every console page is served with.
-var ContentSecurityPolicy = contentSecurityPolicy
+func ContentSecurityPolicy() string { return contentSecurityPolicy() }
+
+// MoreCSS are the areas' style rules.
+func MoreCSS() []string { return moreCSS }

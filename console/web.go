@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -203,7 +204,7 @@ func securityHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", contentSecurityPolicy())
 }
 
 // moreCSS are the rules of an area's pages, each added by its file's init after css.
@@ -240,12 +241,17 @@ table.bars{width:auto;min-width:24em}.bars th{font-weight:normal;white-space:now
 .num{font-variant-numeric:tabular-nums;text-align:end}.weeks{max-width:100%;height:auto;background:#fff;font-size:11px}.weeks .wk{fill:#555}
 `
 
-// contentSecurityPolicy allows the inline style above by its hash, and nothing else.
-var contentSecurityPolicy = func() string {
-	sum := sha256.Sum256([]byte(css))
+// pageCSS is the style of every page: css and the areas' rules (moreCSS), joined once, after
+// every init has added its own.
+var pageCSS = sync.OnceValue(func() string { return css + strings.Join(moreCSS, "") })
+
+// contentSecurityPolicy allows the inline style (pageCSS) by its hash, media (recordings) from
+// the console itself, and nothing else.
+var contentSecurityPolicy = sync.OnceValue(func() string {
+	sum := sha256.Sum256([]byte(pageCSS()))
 	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-		"'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-}()
+		"'; img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+})
 
 //go:embed templates/*.html
 var templateFiles embed.FS
@@ -292,7 +298,7 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 		p.Dir = "rtl"
 	}
 	p.T = texts[p.Lang]
-	p.CSS = template.CSS(css + strings.Join(moreCSS, ""))
+	p.CSS = template.CSS(pageCSS())
 	if p.User != nil {
 		p.RoleName = roleName(p.Lang, p.User.Role)
 		p.LanguageName = languageNames[p.User.Language]

@@ -850,7 +850,7 @@ func checkPage(t *testing.T, name string, a answer) {
 		t.Fatalf("%s: no <style>", name)
 	}
 	sum := sha256.Sum256([]byte(m[1]))
-	if want := "style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; csp != console.ContentSecurityPolicy || !strings.Contains(csp, want) {
+	if want := "style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; csp != console.ContentSecurityPolicy() || !strings.Contains(csp, want) {
 		t.Errorf("%s: Content-Security-Policy %q does not allow the page's style (%s)", name, csp, want)
 	}
 }
@@ -889,5 +889,21 @@ func TestChangeLanguage(t *testing.T) {
 	}
 	if a := e.do(req{method: "POST", path: "/account/language", form: url.Values{"language": {"fr"}}, cookie: cookie}); a.status != http.StatusBadRequest {
 		t.Errorf("an unknown language: %d", a.status)
+	}
+}
+
+// An area's style rules (moreCSS, added by init) are in the page and allowed by the policy:
+// the policy is made after every init, not before.
+func TestAreaStylesAllowed(t *testing.T) {
+	e := newConsole(t)
+	a := e.do(req{method: "GET", path: "/login"})
+	checkPage(t, "/login", a) // the policy allows the page's whole style
+	for _, rules := range console.MoreCSS() {
+		if !strings.Contains(a.body, rules) {
+			t.Errorf("an area's rules are not in the page: %.80s", rules)
+		}
+	}
+	if !strings.Contains(console.ContentSecurityPolicy(), "media-src 'self'") {
+		t.Error("recordings could not be played: no media-src 'self'")
 	}
 }
