@@ -429,6 +429,11 @@ func (w *Web) code(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, err := w.startSession(ctx, r, ps.user, false, ps.hash)
+	if errors.Is(err, errPendingGone) {
+		w.clearSessionCookie(rw, r)
+		http.Redirect(rw, r, "/login", http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		w.serverError(rw, r, "sign in: start a session", err)
 		return

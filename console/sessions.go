@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -344,11 +345,16 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 	http.Redirect(rw, r, next, http.StatusSeeOther)
 }
 
+// errPendingGone: the session waiting for its second factor ended before the code was taken
+// (used by another request at the same moment, or signed out).
+var errPendingGone = errors.New("the session waiting for the code has ended")
+
 // startSession makes a new session of u with a new token, and returns the token. Whatever
 // session the client came with ends, and so does the one whose hash is ending (a session
-// waiting for its second factor, now given). A pending session waits for the second factor
-// and ends after PendingSecondFactor; the account's failed sign-ins are forgotten only once
-// a full session is made, or a right password would let its holder go on guessing codes.
+// waiting for its second factor, now given: errPendingGone if it has ended already). A
+// pending session waits for the second factor and ends after PendingSecondFactor; the
+// account's failed sign-ins are forgotten only once a full session is made, or a right
+// password would let its holder go on guessing codes.
 func (w *Web) startSession(ctx context.Context, r *http.Request, u store.StaffUser, pending bool, ending []byte) (string, error) {
 	now := w.now()
 	token, hash, err := newSessionToken()
@@ -360,15 +366,15 @@ func (w *Web) startSession(ctx context.Context, r *http.Request, u store.StaffUs
 		expires = now.Add(PendingSecondFactor)
 	}
 	err = pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		if ending != nil {
+			if ended, err := store.EndPendingStaffSession(ctx, tx, ending); err != nil || !ended {
+				return cmp.Or(err, errPendingGone)
+			}
+		}
 		// Whatever session the client came with ends: a token set by someone else (session
 		// fixation) is worth nothing, and a stale one of this browser is not left behind.
 		if c, err := r.Cookie(CookieName); err == nil && wellFormedSession(c.Value) {
 			if err := store.DeleteStaffSession(ctx, tx, HashToken(c.Value)); err != nil {
-				return err
-			}
-		}
-		if ending != nil {
-			if err := store.DeleteStaffSession(ctx, tx, ending); err != nil {
 				return err
 			}
 		}

@@ -410,6 +410,17 @@ func DisableStaffTOTP(ctx context.Context, db DB, userID int64) (wasOn bool, _ e
 	return wasOn, err
 }
 
+// EndPendingStaffSession ends the session with this token hash if it is one waiting for its
+// second factor, and reports whether it did: of two requests giving the code with the same
+// session, one only finds it.
+func EndPendingStaffSession(ctx context.Context, db DB, tokenHash []byte) (bool, error) {
+	tag, err := db.Exec(ctx, `DELETE FROM staff_sessions WHERE token_hash = $1 AND pending_second_factor`, tokenHash)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // DeletePendingStaffSessions ends the user's sessions that wait for their second factor.
 func DeletePendingStaffSessions(ctx context.Context, db DB, userID int64) error {
 	_, err := db.Exec(ctx, `DELETE FROM staff_sessions WHERE user_id = $1 AND pending_second_factor`, userID)
