@@ -529,3 +529,15 @@ func TestHomeOverdueCount(t *testing.T) {
 		t.Error("an administrator's home shows overdue cases")
 	}
 }
+
+// A route for the second factor is a public one: one with roles is a mistake in the table.
+func TestSecondFactorRouteMustBePublic(t *testing.T) {
+	e := newConsole(t)
+	defer func() {
+		if recover() == nil {
+			t.Error("Register took a second-factor route with roles")
+		}
+	}()
+	e.web.Register(http.NewServeMux(), []console.Route{{Method: "GET", Pattern: "/x", Roles: []string{console.RoleAdmin},
+		SecondFactor: true, Handler: func(http.ResponseWriter, *http.Request) {}}})
+}
