@@ -187,6 +187,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	fetchRecordings := &gateway.FetchRecordingWorker{Pool: pool, Sealer: sealer, Now: cfg.Now, Logger: log}
 	erasers := map[channels.Kind]channels.Eraser{}
 	sweep := &gateway.SEASweepWorker{Pool: pool, SEA: sea, Now: cfg.Now, Logger: log}
+	overdue := &gateway.OverdueAlertWorker{Pool: pool, Texts: texts, Location: loc, Now: cfg.Now, Logger: log}
 	if opts.Workers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &gateway.SendWorker{
@@ -196,10 +197,12 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		river.AddWorker(workers, &gateway.PurgeRecordingsWorker{Pool: pool, Now: cfg.Now, Logger: log})
 		river.AddWorker(workers, &gateway.EraseWorker{Pool: pool, Erasers: erasers, Logger: log})
 		river.AddWorker(workers, sweep)
+		river.AddWorker(workers, overdue)
 		river.AddWorker(workers, &outreach.StartRunWorker{Service: a.Outreach})
 		river.AddWorker(workers, &outreach.AlertWorker{Service: a.Outreach})
 		river.AddWorker(workers, &outreach.SendBatchWorker{Pool: pool, Senders: senders, Now: cfg.Now, Logger: log, Metrics: broadcastMetrics})
-		riverCfg.PeriodicJobs = []*river.PeriodicJob{gateway.PurgeRecordingsPeriodic(), gateway.SEASweepPeriodic()}
+		riverCfg.PeriodicJobs = []*river.PeriodicJob{gateway.PurgeRecordingsPeriodic(), gateway.SEASweepPeriodic(),
+			gateway.OverdueAlertPeriodic()}
 		riverCfg.Workers = workers
 		riverCfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault:  {MaxWorkers: 10},
@@ -220,6 +223,7 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	sweep.River = a.River
+	overdue.River = a.River
 	a.Outreach.River = a.River
 	if cfg.TelegramToken != "" {
 		a.Telegram, err = telegram.New(telegram.Config{

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -67,6 +68,9 @@ func wellFormedSession(s string) bool {
 type session struct {
 	user store.StaffUser
 	hash []byte
+	// pending: the password was right, the second factor is still to come. Such a session
+	// opens only the page asking for the code (guard).
+	pending bool
 }
 
 type sessionKey struct{}
@@ -84,8 +88,9 @@ func StaffFrom(ctx context.Context) (store.StaffUser, bool) {
 }
 
 // session finds the request's session: nil when there is no cookie, or its session is
-// unknown, ended or idle too long (hadCookie says whether there was a cookie). An error
-// means the database did not answer.
+// unknown, ended or idle too long (hadCookie says whether there was a cookie). A session
+// waiting for its second factor is returned too, marked pending. An error means the database
+// did not answer.
 func (w *Web) session(r *http.Request) (_ *session, hadCookie bool, _ error) {
 	c, err := r.Cookie(CookieName)
 	if err != nil {
@@ -95,14 +100,14 @@ func (w *Web) session(r *http.Request) (_ *session, hadCookie bool, _ error) {
 		return nil, true, nil
 	}
 	hash := HashToken(c.Value)
-	u, err := store.StaffSessionUser(r.Context(), w.Pool, hash, w.now(), w.idle())
+	u, pending, err := store.StaffSessionOf(r.Context(), w.Pool, hash, w.now(), w.idle())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, true, nil
 	}
 	if err != nil {
 		return nil, true, err
 	}
-	return &session{user: u, hash: hash}, true, nil
+	return &session{user: u, hash: hash, pending: pending}, true, nil
 }
 
 // secureCookie decides whether the session cookie is marked Secure. With Secure set (serve
@@ -219,13 +224,13 @@ func (w *Web) tooMany(rw http.ResponseWriter, r *http.Request, name string, p *p
 }
 
 // safeNext is where to go after sign-in: a path on this site, never another site
-// (//evil.example, /\evil.example) and never the sign-in page itself; "/" otherwise.
+// (//evil.example, /\evil.example) and never the sign-in pages themselves; "/" otherwise.
 func safeNext(next string) string {
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
 		return "/"
 	}
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.Path == "/login" || u.Path == "/logout" {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Path == "/login" || u.Path == "/logout" || u.Path == "/login/code" {
 		return "/"
 	}
 	return next
@@ -256,8 +261,10 @@ func (w *Web) loginForm(lang, next, email string) *page {
 
 // login signs in: on the right email and password (and no throttling), a new session with a
 // new token, whatever cookie the client sent (that session, if any, is ended: no session
-// fixation), and 303 to next. Otherwise the form again with "wrong email or password" (401),
-// or 429 when throttled.
+// fixation), and 303 to next. For a user with two-step sign-in on, that session only waits
+// for the code (for PendingSecondFactor), and the answer is 303 to /login/code, which makes
+// the full session. Otherwise the form again with "wrong email or password" (401), or 429
+// when throttled.
 func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(rw, r.Body, maxForm)
@@ -322,12 +329,48 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	token, hash, err := newSessionToken()
+	pending := u.TOTPEnabledAt != nil
+	token, err := w.startSession(ctx, r, u, pending, nil)
 	if err != nil {
-		w.serverError(rw, r, "sign in", err)
+		w.serverError(rw, r, "sign in: start a session", err)
 		return
 	}
+	w.setSessionCookie(rw, r, token)
+	if pending {
+		w.log().Info("console: password accepted, waiting for the code", "user", u.ID, "role", u.Role)
+		http.Redirect(rw, r, codePath(next), http.StatusSeeOther)
+		return
+	}
+	w.log().Info("console: signed in", "user", u.ID, "role", u.Role)
+	http.Redirect(rw, r, next, http.StatusSeeOther)
+}
+
+// errPendingGone: the session waiting for its second factor ended before the code was taken
+// (used by another request at the same moment, or signed out).
+var errPendingGone = errors.New("the session waiting for the code has ended")
+
+// startSession makes a new session of u with a new token, and returns the token. Whatever
+// session the client came with ends, and so does the one whose hash is ending (a session
+// waiting for its second factor, now given: errPendingGone if it has ended already). A
+// pending session waits for the second factor and ends after PendingSecondFactor; the
+// account's failed sign-ins are forgotten only once a full session is made, or a right
+// password would let its holder go on guessing codes.
+func (w *Web) startSession(ctx context.Context, r *http.Request, u store.StaffUser, pending bool, ending []byte) (string, error) {
+	now := w.now()
+	token, hash, err := newSessionToken()
+	if err != nil {
+		return "", err
+	}
+	expires := now.Add(w.maxAge())
+	if pending {
+		expires = now.Add(PendingSecondFactor)
+	}
 	err = pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		if ending != nil {
+			if ended, err := store.EndPendingStaffSession(ctx, tx, ending); err != nil || !ended {
+				return cmp.Or(err, errPendingGone)
+			}
+		}
 		// Whatever session the client came with ends: a token set by someone else (session
 		// fixation) is worth nothing, and a stale one of this browser is not left behind.
 		if c, err := r.Cookie(CookieName); err == nil && wellFormedSession(c.Value) {
@@ -336,20 +379,20 @@ func (w *Web) login(rw http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err := store.CreateStaffSession(ctx, tx, store.StaffSession{TokenHash: hash, UserID: u.ID, CreatedAt: now,
-			ExpiresAt: now.Add(w.maxAge())}); err != nil {
+			ExpiresAt: expires, PendingSecondFactor: pending}); err != nil {
 			return err
+		}
+		if pending {
+			return nil
 		}
 		// The account's failures are forgotten; the address's are not, or one valid account
 		// would let its holder go on guessing others' passwords.
-		return store.ClearLoginFailures(ctx, tx, accountKey(email))
+		return store.ClearLoginFailures(ctx, tx, accountKey(u.Email))
 	})
 	if err != nil {
-		w.serverError(rw, r, "sign in: start a session", err)
-		return
+		return "", err
 	}
-	w.log().Info("console: signed in", "user", u.ID, "role", u.Role)
-	w.setSessionCookie(rw, r, token)
-	http.Redirect(rw, r, next, http.StatusSeeOther)
+	return token, nil
 }
 
 // logout ends the request's session, if any, and tells the browser to forget it.
@@ -377,7 +420,9 @@ func (w *Web) accountPage(s session) *page {
 	return p
 }
 
-// account shows the user's email, role and language, and the form to change the password.
+// account shows the user's email, role and language, and the forms to change the password
+// and the language, to say where they are alerted, and (psea, admin) to turn two-step
+// sign-in on or off.
 func (w *Web) account(rw http.ResponseWriter, r *http.Request) {
 	s, _ := sessionFrom(r.Context())
 	p := w.accountPage(s)
@@ -387,7 +432,10 @@ func (w *Web) account(rw http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("language") == "1" {
 		p.Message = text(p.Lang, "language_changed")
 	}
-	w.render(rw, r, http.StatusOK, "account", p)
+	if m := accountMessages[r.URL.Query().Get("done")]; m != "" {
+		p.Message = text(p.Lang, m)
+	}
+	w.renderAccount(rw, r, http.StatusOK, s, p, nil)
 }
 
 // changeLanguage sets the language of the user's pages, from the next page on.
@@ -401,7 +449,7 @@ func (w *Web) changeLanguage(rw http.ResponseWriter, r *http.Request) {
 	if !ValidLanguage(lang) {
 		p := w.accountPage(s)
 		p.Error = text(p.Lang, "bad_form")
-		w.render(rw, r, http.StatusBadRequest, "account", p)
+		w.renderAccount(rw, r, http.StatusBadRequest, s, p, nil)
 		return
 	}
 	if err := store.SetStaffLanguage(r.Context(), w.Pool, s.user.ID, lang); err != nil {
@@ -422,7 +470,7 @@ func (w *Web) changePassword(rw http.ResponseWriter, r *http.Request) {
 	lang := p.Lang
 	fail := func(status int, key string) {
 		p.Error = text(lang, key)
-		w.render(rw, r, status, "account", p)
+		w.renderAccount(rw, r, status, s, p, nil)
 	}
 	r.Body = http.MaxBytesReader(rw, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {

@@ -69,6 +69,10 @@ type Route struct {
 	Roles []string
 	// Public routes need no session: signing in and out.
 	Public bool
+	// SecondFactor marks the public routes that a session waiting for its second factor may
+	// use (the page asking for the code), which the guard hands that session. Every other
+	// route treats such a session as none: a page sends it to /login/code.
+	SecondFactor bool
 	// BeforePasswordChange opens the route to a user who still has a one-time password; every
 	// other route sends them to /account to choose their own first.
 	BeforePasswordChange bool
@@ -97,10 +101,16 @@ func (w *Web) baseRoutes() []Route {
 		{Method: http.MethodGet, Pattern: "/login", Public: true, Handler: w.loginPage},
 		{Method: http.MethodPost, Pattern: "/login", Public: true, Handler: w.login},
 		{Method: http.MethodPost, Pattern: "/logout", Public: true, Handler: w.logout},
+		{Method: http.MethodGet, Pattern: "/login/code", Public: true, SecondFactor: true, Handler: w.codePage},
+		{Method: http.MethodPost, Pattern: "/login/code", Public: true, SecondFactor: true, Handler: w.code},
 		{Method: http.MethodGet, Pattern: "/{$}", Roles: everyone, Handler: w.home},
 		{Method: http.MethodGet, Pattern: "/account", Roles: everyone, BeforePasswordChange: true, Nav: "nav_account", Handler: w.account},
 		{Method: http.MethodPost, Pattern: "/account", Roles: everyone, BeforePasswordChange: true, Handler: w.changePassword},
 		{Method: http.MethodPost, Pattern: "/account/language", Roles: everyone, BeforePasswordChange: true, Handler: w.changeLanguage},
+		{Method: http.MethodPost, Pattern: "/account/alerts", Roles: everyone, Handler: w.changeAlerts},
+		{Method: http.MethodPost, Pattern: "/account/totp", Roles: totpRoles, Handler: w.totpStart},
+		{Method: http.MethodPost, Pattern: "/account/totp/confirm", Roles: totpRoles, Handler: w.totpConfirm},
+		{Method: http.MethodPost, Pattern: "/account/totp/off", Roles: totpRoles, Handler: w.totpOff},
 		{Method: http.MethodGet, Pattern: "/cases", Roles: []string{RoleCaseworker}, Nav: "nav_cases", Handler: w.caseQueue},
 		{Method: http.MethodGet, Pattern: "/dashboard", Roles: []string{RoleViewer, RoleAdmin, RoleCaseworker, RoleCWC}, Nav: "nav_dashboard", Handler: w.dashboard},
 		{Method: http.MethodGet, Pattern: "/cases/{id}", Roles: []string{RoleCaseworker}, Handler: w.casePage},
@@ -144,6 +154,9 @@ func (w *Web) Register(mux *http.ServeMux, routes []Route) {
 		if rt.Public == (len(rt.Roles) > 0) {
 			panic(fmt.Sprintf("console: route %s %s must be either public or have roles", rt.Method, rt.Pattern))
 		}
+		if rt.SecondFactor && !rt.Public {
+			panic(fmt.Sprintf("console: route %s %s: a route for the second factor must be public", rt.Method, rt.Pattern))
+		}
 		if rt.Nav != "" && (rt.Method != http.MethodGet || strings.Contains(rt.Pattern, "{")) {
 			panic(fmt.Sprintf("console: route %s %s: only a GET page without wildcards can have a link (Nav)", rt.Method, rt.Pattern))
 		}
@@ -160,6 +173,9 @@ func (w *Web) Register(mux *http.ServeMux, routes []Route) {
 // (with the user in the context when there is a session). Otherwise: no valid session → 303
 // to /login (with next= the page, for a GET); a user whose role the route does not list →
 // 403; a user with a one-time password → 303 to /account, unless the route is open to them.
+// A session waiting for its second factor reaches only the SecondFactor routes (with it in
+// the context, as pendingFrom gives it); any page sends it to /login/code, and a public form
+// (signing in again, signing out) is served as to anyone.
 func (w *Web) guard(rt Route) http.Handler {
 	roles := slices.Clone(rt.Roles)
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -168,6 +184,18 @@ func (w *Web) guard(rt Route) http.Handler {
 		if err != nil {
 			w.serverError(rw, r, "read the session", err)
 			return
+		}
+		if s != nil && s.pending {
+			switch {
+			case rt.SecondFactor:
+				rt.Handler(rw, r.WithContext(context.WithValue(r.Context(), pendingKey{}, *s)))
+				return
+			case r.Method == http.MethodPost && rt.Public:
+				s = nil
+			default:
+				http.Redirect(rw, r, "/login/code", http.StatusSeeOther)
+				return
+			}
 		}
 		if s != nil {
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, *s))
@@ -376,7 +404,8 @@ func (w *Web) maxAge() time.Duration {
 	return DefaultMaxAge
 }
 
-// home is the start page: who you are, your role, and the pages your role may open.
+// home is the start page: who you are, your role, and the pages your role may open; for a
+// caseworker, how many of their cases are past their deadline.
 func (w *Web) home(rw http.ResponseWriter, r *http.Request) {
 	s, _ := sessionFrom(r.Context())
 	lang := s.user.Language
@@ -385,6 +414,14 @@ func (w *Web) home(rw http.ResponseWriter, r *http.Request) {
 		if rt.Nav != "" && rt.Method == http.MethodGet && slices.Contains(rt.Roles, s.user.Role) {
 			p.Nav = append(p.Nav, link{Href: rt.Pattern, Text: text(lang, rt.Nav)})
 		}
+	}
+	if s.user.Role == RoleCaseworker {
+		n, err := store.CountOverdueAssigned(r.Context(), w.Pool, s.user.Email, w.now())
+		if err != nil {
+			w.serverError(rw, r, "count the user's overdue cases", err)
+			return
+		}
+		p.Data = homeData{Overdue: n}
 	}
 	w.render(rw, r, http.StatusOK, "home", p)
 }

@@ -50,38 +50,53 @@ func queueAlerts(ctx context.Context, tx pgx.Tx, rc *river.Client[pgx.Tx], cfg S
 	}
 	sent := 0
 	for _, p := range recipients {
-		var targets []alertTarget
-		if p.TelegramChat != nil {
-			if urn, err := channels.NewTelegramURN(strconv.FormatInt(*p.TelegramChat, 10)); err == nil {
-				targets = append(targets, alertTarget{channels.Telegram, urn})
-			}
+		lang := p.Language
+		if !locales.Valid(lang) {
+			lang = locales.English
 		}
-		if p.Phone != "" {
-			if urn, err := channels.NewTelURN(p.Phone); err == nil {
-				targets = append(targets, alertTarget{channels.SMS, urn})
-			}
+		n, err := queueStaffAlert(ctx, tx, rc, p.TelegramChat, p.Phone, lang, alertText(cfg, lang, key, r), now)
+		sent += n
+		if err != nil {
+			return sent, err
 		}
-		for _, tg := range targets {
-			if err := store.LockURN(ctx, tx, tg.urn); err != nil {
-				return sent, err
-			}
-			c, err := store.ContactForURN(ctx, tx, tg.urn)
-			if err != nil {
-				return sent, err
-			}
-			lang := p.Language
-			if !locales.Valid(lang) {
-				lang = locales.English
-			}
-			id, err := store.InsertOutbound(ctx, tx, c, tg.kind, lang, alertText(cfg, lang, key, r), now)
-			if err != nil {
-				return sent, err
-			}
-			if _, err := rc.InsertTx(ctx, tx, SendArgs{MessageIDs: []int64{id}}, nil); err != nil {
-				return sent, err
-			}
-			sent++
+	}
+	return sent, nil
+}
+
+// queueStaffAlert queues text, in lang, to a member of staff (a focal point, a caseworker) at
+// each address they gave: a Telegram chat, a phone number for SMS. It goes through the
+// outbox as any message does, and it says how many it queued (none when neither address is
+// usable).
+func queueStaffAlert(ctx context.Context, tx pgx.Tx, rc *river.Client[pgx.Tx], telegramChat *int64, phone, lang, text string,
+	now time.Time) (int, error) {
+	var targets []alertTarget
+	if telegramChat != nil {
+		if urn, err := channels.NewTelegramURN(strconv.FormatInt(*telegramChat, 10)); err == nil {
+			targets = append(targets, alertTarget{channels.Telegram, urn})
 		}
+	}
+	if phone != "" {
+		if urn, err := channels.NewTelURN(phone); err == nil {
+			targets = append(targets, alertTarget{channels.SMS, urn})
+		}
+	}
+	sent := 0
+	for _, tg := range targets {
+		if err := store.LockURN(ctx, tx, tg.urn); err != nil {
+			return sent, err
+		}
+		c, err := store.ContactForURN(ctx, tx, tg.urn)
+		if err != nil {
+			return sent, err
+		}
+		id, err := store.InsertOutbound(ctx, tx, c, tg.kind, lang, text, now)
+		if err != nil {
+			return sent, err
+		}
+		if _, err := rc.InsertTx(ctx, tx, SendArgs{MessageIDs: []int64{id}}, nil); err != nil {
+			return sent, err
+		}
+		sent++
 	}
 	return sent, nil
 }

@@ -29,6 +29,17 @@ type StaffUser struct {
 	PasswordChangedAt *time.Time
 	// DisabledAt: a disabled account cannot sign in.
 	DisabledAt *time.Time
+	// TOTPEnabledAt is when the user turned on two-step sign-in (a code from an authenticator
+	// app after the password); nil while it is off. The secret is read only when needed
+	// (StaffTOTPOf).
+	TOTPEnabledAt *time.Time
+	// TOTPSetup: the user has started turning two-step sign-in on, and not yet confirmed it
+	// with a code.
+	TOTPSetup bool
+	// AlertTelegramChat and AlertPhone are where Sawt alerts the person about their work
+	// (overdue cases): a Telegram chat, a phone number in E.164 form; nil and "" when not given.
+	AlertTelegramChat *int64
+	AlertPhone        string
 }
 
 // OneTimePassword reports whether the user still has a password given to them, not one of
@@ -47,11 +58,18 @@ const staffSessionTouchEvery = time.Minute
 // window, short enough that the table stays small.
 const loginFailuresKept = 24 * time.Hour
 
-const staffUserColumns = `id, email, role, password_hash, language, created_at, password_changed_at, disabled_at`
+const staffUserColumns = `id, email, role, password_hash, language, created_at, password_changed_at, disabled_at, ` +
+	`totp_enabled_at, totp_pending_secret IS NOT NULL, alert_telegram_chat, alert_phone`
 
-func scanStaffUser(row pgx.Row) (StaffUser, error) {
+// scanStaffUser reads staffUserColumns, then extra columns into extra.
+func scanStaffUser(row pgx.Row, extra ...any) (StaffUser, error) {
 	var u StaffUser
-	err := row.Scan(&u.ID, &u.Email, &u.Role, &u.PasswordHash, &u.Language, &u.CreatedAt, &u.PasswordChangedAt, &u.DisabledAt)
+	var phone *string
+	err := row.Scan(append([]any{&u.ID, &u.Email, &u.Role, &u.PasswordHash, &u.Language, &u.CreatedAt, &u.PasswordChangedAt,
+		&u.DisabledAt, &u.TOTPEnabledAt, &u.TOTPSetup, &u.AlertTelegramChat, &phone}, extra...)...)
+	if phone != nil {
+		u.AlertPhone = *phone
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, ErrNotFound
 	}
@@ -182,6 +200,9 @@ type StaffSession struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time
+	// PendingSecondFactor: the password was right, the second factor is still to come. Such a
+	// session is not a signed-in user (StaffSessionUser refuses it); see StaffSessionOf.
+	PendingSecondFactor bool
 }
 
 // CreateStaffSession stores a new session, seen last when created. It also removes the
@@ -197,22 +218,33 @@ func CreateStaffSession(ctx context.Context, db DB, s StaffSession) error {
 		return err
 	}
 	_, err := db.Exec(ctx, `
-		INSERT INTO staff_sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
-		VALUES ($1, $2, $3, $3, $4)`, s.TokenHash, s.UserID, s.CreatedAt, s.ExpiresAt)
+		INSERT INTO staff_sessions (token_hash, user_id, created_at, last_seen_at, expires_at, pending_second_factor)
+		VALUES ($1, $2, $3, $3, $4, $5)`, s.TokenHash, s.UserID, s.CreatedAt, s.ExpiresAt, s.PendingSecondFactor)
 	return err
 }
 
-// StaffSessionUser finds the user of the session with this token hash, as of now: it gives
-// ErrNotFound when there is no such session, when it has ended (expires_at), when it has been
-// idle for idle or longer, or when the user is disabled. It notes now as the session's last
-// use, at most once a minute (so the idle time is measured to within a minute).
+// StaffSessionUser finds the user of the signed-in session with this token hash, as of now:
+// it gives ErrNotFound when there is no such session, when it has ended (expires_at), when it
+// has been idle for idle or longer, when the user is disabled, or when the session still
+// waits for its second factor. It notes now as the session's last use, at most once a minute
+// (so the idle time is measured to within a minute).
 func StaffSessionUser(ctx context.Context, db DB, tokenHash []byte, now time.Time, idle time.Duration) (StaffUser, error) {
-	if idle <= 0 {
-		return StaffUser{}, errors.New("staff session: the idle timeout must be positive")
+	u, pending, err := StaffSessionOf(ctx, db, tokenHash, now, idle)
+	if err == nil && pending {
+		return StaffUser{}, ErrNotFound
 	}
-	return scanStaffUser(db.QueryRow(ctx, `
+	return u, err
+}
+
+// StaffSessionOf is StaffSessionUser that also finds a session waiting for its second factor,
+// and says whether it is one: the caller must then let it do nothing but give the code.
+func StaffSessionOf(ctx context.Context, db DB, tokenHash []byte, now time.Time, idle time.Duration) (_ StaffUser, pending bool, _ error) {
+	if idle <= 0 {
+		return StaffUser{}, false, errors.New("staff session: the idle timeout must be positive")
+	}
+	u, err := scanStaffUser(db.QueryRow(ctx, `
 		WITH s AS (
-			SELECT s.token_hash, s.user_id, s.last_seen_at
+			SELECT s.token_hash, s.user_id, s.last_seen_at, s.pending_second_factor
 			FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id
 			WHERE s.token_hash = $1 AND s.expires_at > $2::timestamptz
 			  AND s.last_seen_at > $2::timestamptz - $3::interval AND u.disabled_at IS NULL
@@ -220,8 +252,9 @@ func StaffSessionUser(ctx context.Context, db DB, tokenHash []byte, now time.Tim
 			UPDATE staff_sessions t SET last_seen_at = $2::timestamptz
 			FROM s WHERE t.token_hash = s.token_hash AND s.last_seen_at <= $2::timestamptz - $4::interval
 		)
-		SELECT `+prefixed("u.", staffUserColumns)+` FROM s JOIN staff_users u ON u.id = s.user_id`,
-		tokenHash, now, idle, staffSessionTouchEvery))
+		SELECT `+prefixed("u.", staffUserColumns)+`, s.pending_second_factor FROM s JOIN staff_users u ON u.id = s.user_id`,
+		tokenHash, now, idle, staffSessionTouchEvery), &pending)
+	return u, pending, err
 }
 
 // prefixed puts a table alias before each of a list of columns.
@@ -299,6 +332,106 @@ func SetStaffDisabled(ctx context.Context, db DB, userID int64, at *time.Time) e
 // SetStaffLanguage sets the language of a user's console pages.
 func SetStaffLanguage(ctx context.Context, db DB, userID int64, lang string) error {
 	tag, err := db.Exec(ctx, `UPDATE staff_users SET language = $2 WHERE id = $1`, userID, lang)
+	if err == nil && tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return err
+}
+
+// StaffTOTP is a user's two-step sign-in as stored: the secret when it is on, the secret
+// being set up, and the time step of the last code accepted.
+type StaffTOTP struct {
+	Secret, Pending []byte
+	// LastStep is the time step of the last code accepted; -1 when none was.
+	LastStep int64
+}
+
+// StaffTOTPOf reads a user's TOTP secrets; ErrNotFound when there is no such user.
+func StaffTOTPOf(ctx context.Context, db DB, userID int64) (StaffTOTP, error) {
+	t := StaffTOTP{}
+	err := db.QueryRow(ctx, `SELECT totp_secret, totp_pending_secret, coalesce(totp_last_step, -1) FROM staff_users WHERE id = $1`,
+		userID).Scan(&t.Secret, &t.Pending, &t.LastStep)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	return t, err
+}
+
+// SetStaffTOTPPending keeps the secret a user is setting up their authenticator app with,
+// replacing any earlier one, until they confirm it (EnableStaffTOTP). Two-step sign-in must
+// be off: ErrNotFound otherwise, or when there is no such user.
+func SetStaffTOTPPending(ctx context.Context, db DB, userID int64, secret []byte) error {
+	tag, err := db.Exec(ctx, `UPDATE staff_users SET totp_pending_secret = $2 WHERE id = $1 AND totp_enabled_at IS NULL`,
+		userID, secret)
+	if err == nil && tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return err
+}
+
+// EnableStaffTOTP turns two-step sign-in on with the secret being set up, if it is still
+// secret (not replaced by a newer setup meanwhile) and two-step sign-in is off; step is the
+// time step of the code that confirmed it, which is not accepted again. It reports whether
+// it did.
+func EnableStaffTOTP(ctx context.Context, db DB, userID int64, secret []byte, step int64, at time.Time) (bool, error) {
+	tag, err := db.Exec(ctx, `
+		UPDATE staff_users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, totp_enabled_at = $4,
+		       totp_last_step = $3
+		WHERE id = $1 AND totp_pending_secret = $2 AND totp_enabled_at IS NULL`, userID, secret, step, at)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// UseStaffTOTPStep notes that a code of time step step was accepted, if no code of that step
+// or a later one was before and two-step sign-in is on; it reports whether it did. A code is
+// so accepted once, even by two requests at the same moment: one of them gets false.
+func UseStaffTOTPStep(ctx context.Context, db DB, userID, step int64) (bool, error) {
+	tag, err := db.Exec(ctx, `
+		UPDATE staff_users SET totp_last_step = $2
+		WHERE id = $1 AND totp_enabled_at IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < $2)`, userID, step)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// DisableStaffTOTP turns a user's two-step sign-in off and forgets its secrets (and any
+// setup under way); it reports whether it was on. ErrNotFound when there is no such user.
+func DisableStaffTOTP(ctx context.Context, db DB, userID int64) (wasOn bool, _ error) {
+	err := db.QueryRow(ctx, `
+		UPDATE staff_users u SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, totp_pending_secret = NULL
+		FROM (SELECT id, totp_enabled_at IS NOT NULL AS was_on FROM staff_users WHERE id = $1 FOR UPDATE) old
+		WHERE u.id = old.id RETURNING old.was_on`, userID).Scan(&wasOn)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, ErrNotFound
+	}
+	return wasOn, err
+}
+
+// EndPendingStaffSession ends the session with this token hash if it is one waiting for its
+// second factor, and reports whether it did: of two requests giving the code with the same
+// session, one only finds it.
+func EndPendingStaffSession(ctx context.Context, db DB, tokenHash []byte) (bool, error) {
+	tag, err := db.Exec(ctx, `DELETE FROM staff_sessions WHERE token_hash = $1 AND pending_second_factor`, tokenHash)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// DeletePendingStaffSessions ends the user's sessions that wait for their second factor.
+func DeletePendingStaffSessions(ctx context.Context, db DB, userID int64) error {
+	_, err := db.Exec(ctx, `DELETE FROM staff_sessions WHERE user_id = $1 AND pending_second_factor`, userID)
+	return err
+}
+
+// SetStaffAlertContact sets where Sawt alerts a user about their work: a Telegram chat (nil:
+// none) and a phone number in E.164 form ("": none). The caller checks them.
+func SetStaffAlertContact(ctx context.Context, db DB, userID int64, telegramChat *int64, phone string) error {
+	tag, err := db.Exec(ctx, `UPDATE staff_users SET alert_telegram_chat = $2, alert_phone = nullif($3, '') WHERE id = $1`,
+		userID, telegramChat, phone)
 	if err == nil && tag.RowsAffected() == 0 {
 		return ErrNotFound
 	}

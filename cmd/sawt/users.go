@@ -19,13 +19,15 @@ const usersUsage = `Usage: sawt users add EMAIL --role ROLE [--language en|ar|ck
        sawt users list
        sawt users password EMAIL [--as ACTOR]
        sawt users disable|enable EMAIL [--as ACTOR]
+       sawt users totp-reset EMAIL [--as ACTOR]
 
 People who sign in to the staff console (on the admin listener, SAWT_ADMIN_ADDR, at /login).
 Each has an email, one role, which decides what they may open: admin, cwc, caseworker, psea
 or viewer (admin does not include the others), and the language of their pages. A new user,
 or one whose password is reset, gets a one-time password, printed once: at their first
-sign-in the console has them choose their own. Adding and resetting are written to the audit
-log.
+sign-in the console has them choose their own. PSEA focal points and administrators may turn
+on two-step sign-in (a code from an authenticator app) on their account page. Adding and
+resetting are written to the audit log.
 
 Subcommands:
   add        add a user and print their one-time password, once
@@ -33,6 +35,7 @@ Subcommands:
   password   give a user a new one-time password, and sign them out everywhere
   disable    stop a user signing in, and sign them out everywhere (someone who left)
   enable     let a disabled user sign in again
+  totp-reset turn a user's two-step sign-in off (they lost their phone)
 
 Run 'sawt users <subcommand> -h' for a subcommand's flags.
 `
@@ -41,7 +44,8 @@ func runUsers(ctx context.Context, e *env, args []string) error {
 	return dispatch(ctx, e, usersUsage, args,
 		subcommand{"add", runUsersAdd}, subcommand{"list", runUsersList}, subcommand{"password", runUsersPassword},
 		subcommand{"disable", func(ctx context.Context, e *env, args []string) error { return runUsersDisable(ctx, e, args, true) }},
-		subcommand{"enable", func(ctx context.Context, e *env, args []string) error { return runUsersDisable(ctx, e, args, false) }})
+		subcommand{"enable", func(ctx context.Context, e *env, args []string) error { return runUsersDisable(ctx, e, args, false) }},
+		subcommand{"totp-reset", runUsersTOTPReset})
 }
 
 // emailArg checks the EMAIL argument and returns it as stored (lower-cased).
@@ -244,4 +248,30 @@ func sessions(n int64) string {
 		return "1 session"
 	}
 	return fmt.Sprintf("%d sessions", n)
+}
+
+// runUsersTOTPReset turns a user's two-step sign-in off, for someone who lost the phone with
+// their authenticator app: they sign in with the password alone, and can turn it on again
+// with a new key. Their sessions waiting for a code end.
+func runUsersTOTPReset(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "users totp-reset", "users totp-reset EMAIL [--as ACTOR]", strings.TrimSpace(`
+Turns off two-step sign-in for the user with this email, for someone who lost the phone with
+their authenticator app: from now on they sign in with their password alone, and they can turn
+it on again, with a new key, on their account page. Make sure it is them who asks (not by a
+message that anyone could send). Written to the audit log.`))
+	email, err := changeUser(ctx, e, fs, args, console.AuditTOTPReset, func(tx pgx.Tx, u store.StaffUser) error {
+		wasOn, err := store.DisableStaffTOTP(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		if !wasOn {
+			return fmt.Errorf("%s does not have two-step sign-in on: nothing to reset", u.Email)
+		}
+		return store.DeletePendingStaffSessions(ctx, tx, u.ID)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Two-step sign-in is off for %s: they sign in with their password alone, and can turn it on again on their account page.\n", email)
+	return nil
 }
