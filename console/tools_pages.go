@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/gateway"
@@ -16,4 +17,14 @@ type Simulator interface {
 var _ Simulator = (*gateway.Gateway)(nil)
 
 // toolPages are the case list export, the simulator and the recordings.
-func (w *Web) toolPages() []Route { return nil }
+func (w *Web) toolPages() []Route {
+	return []Route{
+		{Method: http.MethodGet, Pattern: "/cases/export.csv", Roles: []string{RoleViewer, RoleAdmin, RoleCaseworker, RoleCWC},
+			Handler: w.exportCases},
+	}
+}
+
+// toolRoutes adds the API of the tool pages to mux, with the pages' roles.
+func (a *API) toolRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /api/v1/cases/export.csv", a.Auth.Require(RoleViewer, RoleAdmin, RoleCaseworker, RoleCWC)(http.HandlerFunc(a.exportCases)))
+}
