@@ -21,10 +21,12 @@ func (w *Web) toolPages() []Route {
 	return []Route{
 		{Method: http.MethodGet, Pattern: "/cases/export.csv", Roles: []string{RoleViewer, RoleAdmin, RoleCaseworker, RoleCWC},
 			Handler: w.exportCases},
+		{Method: http.MethodGet, Pattern: "/cases/{id}/recordings/{n}", Roles: []string{RoleCaseworker}, Handler: w.caseRecordingAudio},
 	}
 }
 
 // toolRoutes adds the API of the tool pages to mux, with the pages' roles.
 func (a *API) toolRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/cases/export.csv", a.Auth.Require(RoleViewer, RoleAdmin, RoleCaseworker, RoleCWC)(http.HandlerFunc(a.exportCases)))
+	mux.Handle("GET /api/v1/cases/{id}/recordings/{n}", a.Auth.Require(RoleCaseworker)(http.HandlerFunc(a.caseRecordingAudio)))
 }

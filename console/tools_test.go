@@ -8,6 +8,7 @@ import "net/http"
 func init() {
 	for k, v := range map[string]int{
 		"GET /cases/export.csv":          http.StatusOK,
+		"GET /cases/{id}/recordings/{n}": http.StatusNotFound,
 	} {
 		roleMatrixExpect[k] = v
 	}

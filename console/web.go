@@ -240,11 +240,12 @@ table.bars{width:auto;min-width:24em}.bars th{font-weight:normal;white-space:now
 .num{font-variant-numeric:tabular-nums;text-align:end}.weeks{max-width:100%;height:auto;background:#fff;font-size:11px}.weeks .wk{fill:#555}
 `
 
-// contentSecurityPolicy allows the inline style above by its hash, and nothing else.
+// contentSecurityPolicy allows the inline style above by its hash, images and sound (a
+// case's recordings) from the console itself, and nothing else.
 var contentSecurityPolicy = func() string {
 	sum := sha256.Sum256([]byte(css))
 	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
-		"'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+		"'; img-src 'self'; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 }()
 
 //go:embed templates/*.html
