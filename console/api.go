@@ -21,8 +21,11 @@ type API struct {
 	Outreach *outreach.Service
 	// Cases writes to people about their cases (the gateway): the case routes' reply and
 	// resolve need it, and answer 503 without it.
-	Cases  CaseActions
-	Logger *slog.Logger
+	Cases CaseActions
+	// Simulator receives the simulator's messages as the live flows do (the gateway):
+	// POST /api/v1/simulator answers 503 without it.
+	Simulator Simulator
+	Logger    *slog.Logger
 }
 
 // maxBody bounds a JSON request body.

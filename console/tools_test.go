@@ -8,6 +8,8 @@ import "net/http"
 func init() {
 	for k, v := range map[string]int{
 		"GET /cases/export.csv":          http.StatusOK,
+		"GET /simulator":                 http.StatusServiceUnavailable,
+		"POST /simulator":                http.StatusServiceUnavailable,
 		"GET /cases/{id}/recordings/{n}": http.StatusNotFound,
 	} {
 		roleMatrixExpect[k] = v
