@@ -70,7 +70,8 @@ func (a *App) AdminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{Registry: a.Registry}))
-	api := &console.API{Auth: &console.Auth{Pool: a.Pool, Now: a.Config.Now, Logger: a.Log}, Outreach: a.Outreach, Cases: a.Gateway, Logger: a.Log}
+	api := &console.API{Auth: &console.Auth{Pool: a.Pool, Now: a.Config.Now, Logger: a.Log}, Outreach: a.Outreach, Cases: a.Gateway,
+		Simulator: a.Gateway, Logger: a.Log}
 	api.Routes(mux)
 	// The console's pages (/login, /, /account, …): each route of its table behind its role
 	// check and cross-origin protection. Cookies are Secure but for a browser on this machine

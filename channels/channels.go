@@ -6,6 +6,7 @@ package channels
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -117,6 +118,21 @@ type Outbound struct {
 	// exploitation and abuse): a channel must never log its content, and on the phone a
 	// recording made in answer to it is reported as confidential (RecordingReady.Confidential).
 	Confidential bool
+}
+
+// Buttons is how a text-only view of a conversation shows a message's options on a channel
+// that offers them as buttons (Telegram): "[1 Label] [2 Label]", on one line. `sawt chat` and
+// the console's simulator both show replies so. It is "" on the other channels, whose text
+// lists the options already, and for a message without options.
+func Buttons(kind Kind, choices []Choice) string {
+	if kind != Telegram || len(choices) == 0 {
+		return ""
+	}
+	buttons := make([]string, 0, len(choices))
+	for _, c := range choices {
+		buttons = append(buttons, "["+c.Number+" "+c.Label+"]")
+	}
+	return strings.Join(buttons, " ")
 }
 
 // Result is what the gateway did with an inbound message.

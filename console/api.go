@@ -21,8 +21,11 @@ type API struct {
 	Outreach *outreach.Service
 	// Cases writes to people about their cases (the gateway): the case routes' reply and
 	// resolve need it, and answer 503 without it.
-	Cases  CaseActions
-	Logger *slog.Logger
+	Cases CaseActions
+	// Simulator receives the simulator's messages as the live flows do (the gateway):
+	// POST /api/v1/simulator answers 503 without it.
+	Simulator Simulator
+	Logger    *slog.Logger
 }
 
 // maxBody bounds a JSON request body.
@@ -37,6 +40,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.distributionRoutes(mux, cwc)
 	a.caseRoutes(mux, a.Auth.Require(RoleCaseworker))
 	mux.Handle("GET /api/v1/dashboard", a.Auth.Require(RoleViewer, RoleAdmin, RoleCaseworker, RoleCWC)(http.HandlerFunc(a.getDashboard)))
+	a.toolRoutes(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "no such API route: %s %s", r.Method, r.URL.Path)
 	})

@@ -86,8 +86,11 @@ type messageView struct {
 type eventView struct{ At, Who, What, From, To, Note string }
 
 type recordingView struct {
+	ID           int64
 	At, Duration string
 	Pending      bool
+	// Playable says its audio is here, for the page's player (caseRecordingAudio).
+	Playable bool
 }
 
 // visibleCase says whether the case page shows a case: a case of the SEA category is left
@@ -230,9 +233,9 @@ func (w *Web) casePageOf(ctx context.Context, s session, id int64, drafts url.Va
 		v.Events = append(v.Events, w.eventOf(lang, e))
 	}
 	for _, rec := range d.Recordings {
-		v.Recordings = append(v.Recordings, recordingView{At: w.localTime(rec.CreatedAt),
+		v.Recordings = append(v.Recordings, recordingView{ID: rec.ID, At: w.localTime(rec.CreatedAt),
 			Duration: fmt.Sprintf("%d:%02d", rec.DurationSeconds/60, rec.DurationSeconds%60),
-			Pending:  recordingPending(rec)})
+			Pending:  recordingPending(rec), Playable: rec.AudioBytes > 0})
 	}
 
 	// the forms, where the case allows them

@@ -128,7 +128,8 @@ func lastEvent(t *testing.T, pool *pgxpool.Pool, id int64) string {
 // The case page shows a caseworker the case whole, in their language and direction: its
 // details and consents, its deadlines with the one missed marked, the conversation (times
 // where the console is, a confidential message as its placeholder), its history named in
-// their language, and its recording, not playable yet. The queue links to it.
+// their language, and its recording, not downloaded from the phone provider yet. The queue
+// links to it.
 func TestCasePage(t *testing.T) {
 	e := newConsole(t)
 	e.web.Location = time.FixedZone("+03", 3*60*60)
@@ -157,8 +158,8 @@ func TestCasePage(t *testing.T) {
 		// the history
 		"<td><bdi>صوت (تلقائيًا)</bdi></td><td>فُتحت الحالة</td>",
 		"<td><bdi>amal@example.org</bdi></td><td>تغيّر وضع الحالة</td><td><bdi>تم الاستلام</bdi> → <bdi>قيد المعالجة</bdi></td>",
-		// the recording, and why it cannot be played
-		`<bdi dir="ltr">1:15</bdi>`, "ستتوفر هذه الميزة في إصدار لاحق",
+		// the recording, and why it cannot be played yet
+		`<bdi dir="ltr">1:15</bdi>`, "لم يُنزَّل بعد من مزوّد الخدمة الهاتفية",
 		// the forms a case in progress has, and the referral it cannot have
 		`action="/cases/` + fmt.Sprint(c.id) + `/assign"`, `action="/cases/` + fmt.Sprint(c.id) + `/reply"`,
 		`action="/cases/` + fmt.Sprint(c.id) + `/resolve"`, "70 حرفًا لكل جزء بالحروف العربية",
@@ -181,7 +182,7 @@ func TestCasePage(t *testing.T) {
 	for _, want := range []string{
 		`<html lang="en" dir="ltr">`, "<h1>Case <bdi dir=\"ltr\">" + c.ref.Display() + "</bdi></h1>", "<dd>In progress</dd>",
 		"From the person", "To the person", "Status changed", "<bdi>Acknowledged</bdi> → <bdi>In progress</bdi>",
-		"Sawt (automatic)", `<strong class="late">Overdue</strong>`, "this will come in a later version", "SMS: 70 characters per part in Arabic script",
+		"Sawt (automatic)", `<strong class="late">Overdue</strong>`, "not yet downloaded from the phone provider", "SMS: 70 characters per part in Arabic script",
 	} {
 		if !strings.Contains(a.body, want) {
 			t.Errorf("the English case page has no %s", want)

@@ -60,6 +60,8 @@ type queueData struct {
 	Page                 int
 	PrevHref, NextHref   string
 	AnyText, OverdueText string
+	// ExportHref downloads the list shown, all its pages, as CSV.
+	ExportHref string
 }
 
 // queueChoice is a filter of the queue that takes a value from a list: its parameter, the
@@ -101,6 +103,18 @@ func queuePageOf(q url.Values) int {
 	return min(max(n, 1), queueMaxPage)
 }
 
+// queueFilters are the filters a query of the queue page gives (each once, those not empty),
+// without its page.
+func queueFilters(q url.Values) url.Values {
+	v := url.Values{}
+	for k, vals := range q {
+		if k != "page" && len(vals) > 0 && vals[0] != "" {
+			v.Set(k, vals[0])
+		}
+	}
+	return v
+}
+
 // caseQueue is the caseworkers' queue: open cases, the most urgent first, with filters and a
 // search by number. The filters are the page's query, so a filtered queue can be bookmarked.
 func (w *Web) caseQueue(rw http.ResponseWriter, r *http.Request) {
@@ -115,7 +129,7 @@ func (w *Web) caseQueue(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &queueData{Site: f.Site, Reference: q.Get("reference"), Overdue: f.Overdue, AnyText: text(lang, "any"),
-		OverdueText: text(lang, "overdue"), Page: queuePageOf(q)}
+		OverdueText: text(lang, "overdue"), Page: queuePageOf(q), ExportHref: exportHref(q)}
 	for _, ch := range choices {
 		ff := filterField{Name: ch.name, Label: text(lang, "col_"+ch.name)}
 		for _, v := range ch.values {
@@ -140,12 +154,7 @@ func (w *Web) caseQueue(rw http.ResponseWriter, r *http.Request) {
 			DueLocal: c.DueAt.In(loc).Format("2006-01-02 15:04")})
 	}
 	pageHref := func(n int) string {
-		v := url.Values{}
-		for k, vals := range q {
-			if k != "page" && len(vals) > 0 && vals[0] != "" {
-				v.Set(k, vals[0])
-			}
-		}
+		v := queueFilters(q)
 		if n > 1 {
 			v.Set("page", strconv.Itoa(n))
 		}

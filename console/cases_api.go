@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -184,40 +185,11 @@ func writeRefusal(w http.ResponseWriter, ref *refusal) {
 var queueParams = []string{"category", "status", "channel", "language", "governorate", "site", "overdue", "reference", "page"}
 
 // listCases is the case queue: open cases (or those of status), the most urgent first, a page
-// at a time, filtered as the queue page filters them. A parameter it does not know, or a value
-// it does not take, is refused with 400 naming it, rather than ignored: a typo must not list
-// every case as if it had matched.
+// at a time, filtered as the queue page filters them.
 func (a *API) listCases(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	for name, vals := range q {
-		if !slices.Contains(queueParams, name) {
-			WriteJSON(w, http.StatusBadRequest, fieldError{Field: name,
-				Error: fmt.Sprintf("unknown parameter %q: use %s", name, strings.Join(queueParams, ", "))})
-			return
-		}
-		if len(vals) > 1 {
-			WriteJSON(w, http.StatusBadRequest, fieldError{Field: name, Error: fmt.Sprintf("%s: give it once", name)})
-			return
-		}
-	}
-	if v := q.Get("overdue"); v != "" && v != "0" && v != "1" {
-		WriteJSON(w, http.StatusBadRequest, fieldError{Field: "overdue", Error: "overdue: use 1 (only overdue cases) or 0"})
-		return
-	}
-	if v := q.Get("page"); v != "" {
-		if n, err := strconv.Atoi(v); err != nil || n < 1 || n > queueMaxPage {
-			WriteJSON(w, http.StatusBadRequest, fieldError{Field: "page", Error: fmt.Sprintf("page: a number from 1 to %d", queueMaxPage)})
-			return
-		}
-	}
-	f, _, err := queueFilterOf(q)
-	var bad *refusal
-	if errors.As(err, &bad) {
-		writeRefusal(w, bad)
-		return
-	}
-	if q.Get("reference") != "" && f.Reference == "" {
-		WriteJSON(w, http.StatusBadRequest, fieldError{Field: "reference", Error: "reference: a case number has digits"})
+	f, ok := apiQueueFilter(w, q, queueParams)
+	if !ok {
 		return
 	}
 	page := queuePageOf(q)
@@ -237,6 +209,44 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) {
 		Page  int             `json:"page"`
 		More  bool            `json:"more"`
 	}{list, page, more})
+}
+
+// apiQueueFilter reads the queue's filters from an API query whose parameters may be params,
+// or answers 400 itself. A parameter it does not know, or a value it does not take, is refused
+// naming it rather than ignored: a typo must not list every case as if it had matched.
+func apiQueueFilter(w http.ResponseWriter, q url.Values, params []string) (store.QueueFilter, bool) {
+	for name, vals := range q {
+		if !slices.Contains(params, name) {
+			WriteJSON(w, http.StatusBadRequest, fieldError{Field: name,
+				Error: fmt.Sprintf("unknown parameter %q: use %s", name, strings.Join(params, ", "))})
+			return store.QueueFilter{}, false
+		}
+		if len(vals) > 1 {
+			WriteJSON(w, http.StatusBadRequest, fieldError{Field: name, Error: fmt.Sprintf("%s: give it once", name)})
+			return store.QueueFilter{}, false
+		}
+	}
+	if v := q.Get("overdue"); v != "" && v != "0" && v != "1" {
+		WriteJSON(w, http.StatusBadRequest, fieldError{Field: "overdue", Error: "overdue: use 1 (only overdue cases) or 0"})
+		return store.QueueFilter{}, false
+	}
+	if v := q.Get("page"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 || n > queueMaxPage {
+			WriteJSON(w, http.StatusBadRequest, fieldError{Field: "page", Error: fmt.Sprintf("page: a number from 1 to %d", queueMaxPage)})
+			return store.QueueFilter{}, false
+		}
+	}
+	f, _, err := queueFilterOf(q)
+	var bad *refusal
+	if errors.As(err, &bad) {
+		writeRefusal(w, bad)
+		return f, false
+	}
+	if q.Get("reference") != "" && f.Reference == "" {
+		WriteJSON(w, http.StatusBadRequest, fieldError{Field: "reference", Error: "reference: a case number has digits"})
+		return f, false
+	}
+	return f, true
 }
 
 func (a *API) getCase(w http.ResponseWriter, r *http.Request) {

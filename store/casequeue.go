@@ -45,12 +45,49 @@ var OpenStatuses = []string{"new", "acknowledged", "referred", "in_progress"}
 // CaseQueue lists cases the most urgent first — by priority, then the deadline they face
 // next — limit at a time from offset, and says whether more follow. It does not count them
 // all: that would read every open case for every page, where the page itself reads only as
-// far as it shows. Confidential reports are never cases, and a case of the SEA category is
-// left out all the same.
+// far as it shows. SEA cases are never listed (QueueFilter.where).
 func CaseQueue(ctx context.Context, db DB, f QueueFilter, now time.Time, limit, offset int) (list []QueueRow, more bool, err error) {
-	// $1 is now, for overdue: in the count, only when the filter asks for it.
+	cond, args := f.where(now)
+	args = append(args, limit+1, offset)
+	rows, err := db.Query(ctx, fmt.Sprintf(`
+		SELECT id, reference, category, priority, status, channel, coalesce(language, ''), coalesce(governorate, ''),
+		       coalesce(site, ''), coalesce(assignee, ''), `+queueDue+`, `+queueOverdue+`, created_at
+		FROM cases WHERE %s
+		ORDER BY `+queueOrder+`
+		LIMIT $%d OFFSET $%d`, cond, len(args)-1, len(args)), args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("read the queue: %w", err)
+	}
+	list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (QueueRow, error) {
+		var q QueueRow
+		err := r.Scan(&q.ID, &q.Reference, &q.Category, &q.Priority, &q.Status, &q.Channel, &q.Language, &q.Governorate,
+			&q.Site, &q.Assignee, &q.DueAt, &q.Overdue, &q.CreatedAt)
+		return q, err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if len(list) > limit {
+		return list[:limit], true, nil
+	}
+	return list, false, nil
+}
+
+// queueOverdue and queueOrder are, in SQL on cases, whether a case is past the deadline it
+// faces next ($1 is now), and the queue's order.
+const (
+	queueOverdue = queueDue + ` < $1 AND status IN ('new', 'acknowledged', 'referred', 'in_progress')`
+	queueOrder   = queueRank + ` DESC, ` + queueDue + `, id`
+)
+
+// where is the filter as an SQL condition on cases, and its arguments: $1 is now (used only
+// when the filter asks for overdue cases), the filter's values follow. The queue and its
+// export (ExportCases) both read cases through it, so that the same filter lists the same
+// cases. Confidential reports are never cases, and a case of the SEA category is left out all
+// the same.
+func (f QueueFilter) where(now time.Time) (cond string, args []any) {
 	where := []string{"category <> 'sea'"}
-	args := []any{now}
+	args = []any{now}
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
@@ -70,31 +107,7 @@ func CaseQueue(ctx context.Context, db DB, f QueueFilter, now time.Time, limit, 
 		}
 	}
 	if f.Overdue {
-		where = append(where, queueDue+` < $1 AND status IN ('new', 'acknowledged', 'referred', 'in_progress')`)
+		where = append(where, queueOverdue)
 	}
-	cond := strings.Join(where, " AND ")
-	args = append(args, limit+1, offset)
-	rows, err := db.Query(ctx, fmt.Sprintf(`
-		SELECT id, reference, category, priority, status, channel, coalesce(language, ''), coalesce(governorate, ''),
-		       coalesce(site, ''), coalesce(assignee, ''), `+queueDue+`,
-		       `+queueDue+` < $1 AND status IN ('new', 'acknowledged', 'referred', 'in_progress'), created_at
-		FROM cases WHERE %s
-		ORDER BY `+queueRank+` DESC, `+queueDue+`, id
-		LIMIT $%d OFFSET $%d`, cond, len(args)-1, len(args)), args...)
-	if err != nil {
-		return nil, false, fmt.Errorf("read the queue: %w", err)
-	}
-	list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (QueueRow, error) {
-		var q QueueRow
-		err := r.Scan(&q.ID, &q.Reference, &q.Category, &q.Priority, &q.Status, &q.Channel, &q.Language, &q.Governorate,
-			&q.Site, &q.Assignee, &q.DueAt, &q.Overdue, &q.CreatedAt)
-		return q, err
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	if len(list) > limit {
-		return list[:limit], true, nil
-	}
-	return list, false, nil
+	return strings.Join(where, " AND "), args
 }

@@ -193,7 +193,10 @@ type ConversationMessage struct {
 	Text      string
 	Redacted  bool
 	// Media are the voice notes, pictures or documents the person sent (none when redacted).
-	Media    []channels.Media
+	Media []channels.Media
+	// Choices are the options an outbound message offered (none when redacted): Telegram
+	// shows them as buttons, the other channels list them in the text.
+	Choices  []channels.Choice
 	Language string
 	// Status is where an outbound message is (queued, sent, delivered, failed, …); "received"
 	// for an inbound one.
@@ -210,7 +213,8 @@ func Conversation(ctx context.Context, db DB, contactID int64, from, to time.Tim
 	}
 	rows, err := db.Query(ctx, `
 		SELECT id, channel, direction, CASE WHEN redacted THEN $5 ELSE text END, redacted,
-		       CASE WHEN redacted THEN NULL ELSE media END, coalesce(language, ''), status, created_at
+		       CASE WHEN redacted THEN NULL ELSE media END, CASE WHEN redacted THEN NULL ELSE choices END,
+		       coalesce(language, ''), status, created_at
 		FROM messages
 		WHERE contact_id = $1 AND created_at >= $2 AND ($3::timestamptz IS NULL OR created_at <= $3)
 		ORDER BY created_at, id
@@ -221,7 +225,7 @@ func Conversation(ctx context.Context, db DB, contactID int64, from, to time.Tim
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ConversationMessage, error) {
 		var m ConversationMessage
 		var kind string
-		err := r.Scan(&m.ID, &kind, &m.Direction, &m.Text, &m.Redacted, &m.Media, &m.Language, &m.Status, &m.At)
+		err := r.Scan(&m.ID, &kind, &m.Direction, &m.Text, &m.Redacted, &m.Media, &m.Choices, &m.Language, &m.Status, &m.At)
 		m.Channel = channels.Kind(kind)
 		return m, err
 	})

@@ -100,15 +100,12 @@ Use --urn to continue later as the same person (default: terminal:<your user nam
 	return nil
 }
 
+// printReplies shows replies as the channel does: Telegram's buttons on a line of their own.
 func printReplies(w io.Writer, kind channels.Kind, replies []channels.Outbound) {
 	for _, r := range replies {
 		fmt.Fprintln(w, r.Text)
-		if kind == channels.Telegram && len(r.Choices) > 0 {
-			var buttons []string
-			for _, c := range r.Choices {
-				buttons = append(buttons, fmt.Sprintf("[%s %s]", c.Number, c.Label))
-			}
-			fmt.Fprintln(w, strings.Join(buttons, " "))
+		if b := channels.Buttons(kind, r.Choices); b != "" {
+			fmt.Fprintln(w, b)
 		}
 		fmt.Fprintln(w)
 	}
