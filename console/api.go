@@ -36,6 +36,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/campaigns/{id}/{action}", cwc(http.HandlerFunc(a.moveCampaign)))
 	a.distributionRoutes(mux, cwc)
 	a.caseRoutes(mux, a.Auth.Require(RoleCaseworker))
+	a.seaRoutes(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "no such API route: %s %s", r.Method, r.URL.Path)
 	})

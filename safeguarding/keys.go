@@ -43,6 +43,9 @@ var (
 	// ErrNotIdentityFile: the file is neither a passphrase-protected age file nor a file of
 	// AGE-SECRET-KEY-1… lines.
 	ErrNotIdentityFile = errors.New("not an age identity file")
+	// ErrWorkFactor: the passphrase-protected identity file asks for a scrypt work factor
+	// above the one allowed.
+	ErrWorkFactor = errors.New("the identity file asks for more passphrase work than allowed")
 	// ErrNotRecipient: the ciphertext was not encrypted to this identity.
 	ErrNotRecipient = errors.New("this identity cannot open it: it was not encrypted to this key")
 	// ErrNoRecipients: there is nobody to encrypt to.
@@ -173,7 +176,7 @@ func identityFileError(err error, maxWorkFactor int) error {
 		}
 		return ErrWrongPassphrase
 	case strings.Contains(err.Error(), "work factor too large"):
-		return fmt.Errorf("the identity file asks for more passphrase work than allowed (scrypt work factor above %d)", maxWorkFactor)
+		return fmt.Errorf("%w (scrypt work factor above %d)", ErrWorkFactor, maxWorkFactor)
 	}
 	return fmt.Errorf("%w: the file is damaged", ErrNotIdentityFile)
 }

@@ -20,7 +20,7 @@ import (
 // trying the passphrase; only age files are passphrase-protected.
 func TestOpenIdentityWithin(t *testing.T) {
 	file, key := newFocalPoint(t, "pw") // work factor 10
-	if _, err := safeguarding.OpenIdentityWithin(file, 9, pass("pw")); err == nil || !strings.Contains(err.Error(), "above 9") {
+	if _, err := safeguarding.OpenIdentityWithin(file, 9, pass("pw")); !errors.Is(err, safeguarding.ErrWorkFactor) || !strings.Contains(err.Error(), "above 9") {
 		t.Errorf("work factor 10 within 9: %v, want a refusal naming the limit", err)
 	}
 	id, err := safeguarding.OpenIdentityWithin(file, 10, pass("pw"))
