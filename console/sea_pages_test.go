@@ -427,7 +427,7 @@ func TestSEAReadReport(t *testing.T) {
 			t.Errorf("the report after the moves has no %q\n%s", want, a.body)
 		}
 	}
-	for path, want := range map[string]int{"/sea/12345674": http.StatusNotFound, "/sea/12345675": http.StatusNotFound, "/sea/abc": http.StatusNotFound} {
+	for path, want := range map[string]int{"/sea/12345671": http.StatusNotFound, "/sea/12345675": http.StatusNotFound, "/sea/abc": http.StatusNotFound} {
 		if a := e.do(req{method: "GET", path: path, cookie: cookie}); a.status != want || !strings.Contains(a.body, "There is no report with this reference.") {
 			t.Errorf("GET %s: %d, want %d", path, a.status, want)
 		}
