@@ -49,14 +49,36 @@ type unlockedKey struct {
 	lastUsed  time.Time
 }
 
-// put keeps the key for the session.
-func (k *seaKeyring) put(sessionHash []byte, key unlockedKey) {
+// put keeps the key for the session until it has not been used for idle, or is maxAge old,
+// as now tells: get forgets it then, and so does a timer, so that a key whose session ended
+// (signed out, or left) does not stay in memory while no one uses the SEA pages.
+func (k *seaKeyring) put(sessionHash []byte, key unlockedKey, now func() time.Time, idle, maxAge time.Duration) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.keys == nil {
 		k.keys = map[string]*unlockedKey{}
 	}
-	k.keys[string(sessionHash)] = &key
+	h, u := string(sessionHash), &key
+	k.keys[h] = u
+	var check func()
+	check = func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if k.keys[h] != u { // dropped, or replaced by a later unlock with a timer of its own
+			return
+		}
+		t := now()
+		if t.Sub(u.lastUsed) >= idle || t.Sub(u.since) >= maxAge {
+			delete(k.keys, h)
+			return
+		}
+		end := u.lastUsed.Add(idle)
+		if e := u.since.Add(maxAge); e.Before(end) {
+			end = e
+		}
+		time.AfterFunc(max(end.Sub(t), time.Second), check)
+	}
+	time.AfterFunc(idle, check)
 }
 
 // get returns the session's key when the same user unlocked it and it has been used within

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"filippo.io/age"
 	"github.com/jackc/pgx/v5"
@@ -284,7 +285,14 @@ func (w *Web) seaLink(rw http.ResponseWriter, r *http.Request) {
 		w.seaInboxError(rw, r, s, http.StatusBadRequest, "", "sea_err_not_protected")
 		return
 	}
-	id := w.openIdentityFile(rw, r, s, file, r.PostForm.Get("passphrase"), "", "psea.identity_refused")
+	// The file is kept in the database, where whoever reads a copy of it can guess the
+	// passphrase at leisure: only a long one makes that hopeless.
+	passphrase := r.PostForm.Get("passphrase")
+	if utf8.RuneCountInString(passphrase) < MinPasswordLen {
+		w.seaInboxError(rw, r, s, http.StatusBadRequest, "", "sea_err_short_passphrase", MinPasswordLen)
+		return
+	}
+	id := w.openIdentityFile(rw, r, s, file, passphrase, "", "psea.identity_refused")
 	if id == nil {
 		return
 	}
@@ -332,7 +340,7 @@ func (w *Web) seaLink(rw http.ResponseWriter, r *http.Request) {
 		w.serverError(rw, r, "link an identity", err)
 		return
 	}
-	w.sea.put(s.hash, unlockedKey{userID: s.user.ID, recipient: focal.Name, id: id, since: now, lastUsed: now})
+	w.sea.put(s.hash, unlockedKey{userID: s.user.ID, recipient: focal.Name, id: id, since: now, lastUsed: now}, w.now, w.idle(), w.maxAge())
 	w.log().Info("console: SEA identity linked and unlocked", "user", s.user.ID, "recipient", focal.ID)
 	http.Redirect(rw, r, "/sea?done=linked", http.StatusSeeOther)
 }
@@ -378,7 +386,7 @@ func (w *Web) seaUnlock(rw http.ResponseWriter, r *http.Request) {
 		w.serverError(rw, r, "unlock", err)
 		return
 	}
-	w.sea.put(s.hash, unlockedKey{userID: s.user.ID, recipient: ident.RecipientName, id: id, since: now, lastUsed: now})
+	w.sea.put(s.hash, unlockedKey{userID: s.user.ID, recipient: ident.RecipientName, id: id, since: now, lastUsed: now}, w.now, w.idle(), w.maxAge())
 	w.log().Info("console: SEA key unlocked", "user", s.user.ID)
 	if next == "" {
 		next = "/sea?done=unlocked"

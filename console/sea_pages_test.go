@@ -271,7 +271,7 @@ func TestSEALinkIdentity(t *testing.T) {
 	}{
 		{"no file", nil, seaPassphrase, "Please choose your identity file."},
 		{"wrong passphrase", e.file, "olive tree at dusk", "Wrong passphrase."},
-		{"empty passphrase", e.file, "", "Wrong passphrase."},
+		{"a short passphrase", e.file, "olive tree", "a passphrase of at least 12 characters"},
 		{"a plain identity", []byte(plain.String() + "\n"), "", "not protected by a passphrase"},
 		{"encrypted to a key", sealedToKey, seaPassphrase, "This is not an identity file"},
 		{"too much work", withWorkFactor(t, e.file, 19), seaPassphrase, "asks for more work than the console allows"},
@@ -308,7 +308,6 @@ func TestSEALinkIdentity(t *testing.T) {
 	}
 
 	wantAudit(t, e.pool,
-		"layla@example.org psea.identity_refused wrong passphrase",
 		"layla@example.org psea.identity_refused wrong passphrase",
 		"layla@example.org psea.identity_refused not a registered focal point's key",
 		"layla@example.org psea.identity_refused the escrow key",
