@@ -41,6 +41,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.caseRoutes(mux, a.Auth.Require(RoleCaseworker))
 	mux.Handle("GET /api/v1/dashboard", a.Auth.Require(RoleViewer, RoleAdmin, RoleCaseworker, RoleCWC)(http.HandlerFunc(a.getDashboard)))
 	a.toolRoutes(mux)
+	a.seaRoutes(mux)
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "no such API route: %s %s", r.Method, r.URL.Path)
 	})

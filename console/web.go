@@ -51,6 +51,9 @@ type Web struct {
 	// Simulator receives the simulator page's messages as the live flows do (the gateway):
 	// the page answers 503 without it.
 	Simulator Simulator
+
+	// sea holds the focal points' keys unlocked in the SEA inbox, in memory only (sea_keys.go).
+	sea seaKeyring
 }
 
 // Defaults of Web.

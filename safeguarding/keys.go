@@ -43,6 +43,9 @@ var (
 	// ErrNotIdentityFile: the file is neither a passphrase-protected age file nor a file of
 	// AGE-SECRET-KEY-1… lines.
 	ErrNotIdentityFile = errors.New("not an age identity file")
+	// ErrWorkFactor: the passphrase-protected identity file asks for a scrypt work factor
+	// above the one allowed.
+	ErrWorkFactor = errors.New("the identity file asks for more passphrase work than allowed")
 	// ErrNotRecipient: the ciphertext was not encrypted to this identity.
 	ErrNotRecipient = errors.New("this identity cannot open it: it was not encrypted to this key")
 	// ErrNoRecipients: there is nobody to encrypt to.
@@ -115,10 +118,18 @@ const binaryAgeHeader = "age-encryption.org/"
 // A wrong passphrase gives ErrWrongPassphrase; a file that is neither gives an error wrapping
 // ErrNotIdentityFile.
 func OpenIdentity(file []byte, passphrase func() (string, error)) (*age.X25519Identity, error) {
+	return OpenIdentityWithin(file, MaxWorkFactor, passphrase)
+}
+
+// OpenIdentityWithin is OpenIdentity refusing a passphrase-protected file that asks for a
+// scrypt work factor above maxWorkFactor (at most MaxWorkFactor): a server opening files it
+// was given bounds the memory and time each opening takes (18, age's default, is 256 MiB).
+func OpenIdentityWithin(file []byte, maxWorkFactor int, passphrase func() (string, error)) (*age.X25519Identity, error) {
+	maxWorkFactor = min(max(maxWorkFactor, 1), MaxWorkFactor)
 	trimmed := bytes.TrimLeft(file, " \t\r\n")
 	var plaintext []byte
 	switch {
-	case bytes.HasPrefix(trimmed, []byte(armor.Header)) || bytes.HasPrefix(trimmed, []byte(binaryAgeHeader)):
+	case PassphraseProtected(file):
 		var src io.Reader = bytes.NewReader(trimmed)
 		if bytes.HasPrefix(trimmed, []byte(armor.Header)) {
 			src = armor.NewReader(src)
@@ -134,10 +145,10 @@ func OpenIdentity(file []byte, passphrase func() (string, error)) (*age.X25519Id
 		if err != nil {
 			return nil, err
 		}
-		sid.SetMaxWorkFactor(MaxWorkFactor)
+		sid.SetMaxWorkFactor(maxWorkFactor)
 		r, err := age.Decrypt(src, sid)
 		if err != nil {
-			return nil, identityFileError(err)
+			return nil, identityFileError(err, maxWorkFactor)
 		}
 		if plaintext, err = io.ReadAll(io.LimitReader(r, 1<<16)); err != nil {
 			return nil, fmt.Errorf("%w: the file is damaged", ErrNotIdentityFile)
@@ -154,7 +165,7 @@ func OpenIdentity(file []byte, passphrase func() (string, error)) (*age.X25519Id
 
 // identityFileError turns age's error on decrypting an identity file into one a person can
 // act on.
-func identityFileError(err error) error {
+func identityFileError(err error, maxWorkFactor int) error {
 	var noMatch *age.NoIdentityMatchError
 	switch {
 	case errors.As(err, &noMatch):
@@ -165,9 +176,17 @@ func identityFileError(err error) error {
 		}
 		return ErrWrongPassphrase
 	case strings.Contains(err.Error(), "work factor too large"):
-		return fmt.Errorf("the identity file asks for more passphrase work than allowed (scrypt work factor above %d)", MaxWorkFactor)
+		return fmt.Errorf("%w (scrypt work factor above %d)", ErrWorkFactor, maxWorkFactor)
 	}
 	return fmt.Errorf("%w: the file is damaged", ErrNotIdentityFile)
+}
+
+// PassphraseProtected reports whether file is an age file (armored or binary), as a
+// passphrase-protected identity is, rather than a plain identity whose secret key is readable
+// as it is.
+func PassphraseProtected(file []byte) bool {
+	trimmed := bytes.TrimLeft(file, " \t\r\n")
+	return bytes.HasPrefix(trimmed, []byte(armor.Header)) || bytes.HasPrefix(trimmed, []byte(binaryAgeHeader))
 }
 
 func parseOneIdentity(text []byte) (*age.X25519Identity, error) {

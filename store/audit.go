@@ -164,6 +164,19 @@ func AuditEntries(ctx context.Context, db DB, limit int) ([]AuditEntry, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) { return scanAudit(row) })
 }
 
+// AuditPage lists up to limit entries newest first: the newest of all when before <= 0, else
+// those older than the entry before (its id), so that a page's last id gives the next page.
+func AuditPage(ctx context.Context, db DB, before int64, limit int) ([]AuditEntry, error) {
+	if limit <= 0 {
+		return nil, errors.New("audit page: the limit must be positive")
+	}
+	rows, err := db.Query(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE $1 <= 0 OR id < $1 ORDER BY id DESC LIMIT $2`, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEntry, error) { return scanAudit(row) })
+}
+
 // AuditBreakKind says how the audit chain is broken.
 type AuditBreakKind int
 

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -445,15 +444,6 @@ func canonicalRef(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// shownPart is one decrypted part, ready to print.
-type shownPart struct {
-	kind   string
-	answer safeguarding.Answer
-	note   safeguarding.Note
-	raw    string // when the plaintext is not the JSON expected
-	at     time.Time
-}
-
 func runPseaShow(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "psea show", "psea show REF --identity FILE [--recordings DIR] [--as NAME]", strings.TrimSpace(`
 Decrypts an SEA report with a focal point's (or the escrow) identity file and prints it: its
@@ -549,59 +539,23 @@ type audioFile struct {
 	missing     bool
 }
 
-// openReport opens the identity and decrypts every part of the report and, with
-// withRecordings, its recordings. Without, recordings are counted, not decrypted.
-func openReport(ctx context.Context, db store.DB, report store.SEAReport, idFile []byte, pw *passphrases, withRecordings bool) ([]shownPart, []audioFile, error) {
+// openReport opens the identity (asking for its passphrase) and decrypts the report
+// (safeguarding.OpenReport) and, with withRecordings, its recordings. Without, recordings
+// are counted, not decrypted.
+func openReport(ctx context.Context, db store.DB, report store.SEAReport, idFile []byte, pw *passphrases, withRecordings bool) ([]safeguarding.Part, []audioFile, error) {
 	id, err := safeguarding.OpenIdentity(idFile, func() (string, error) { return pw.read("Passphrase of the identity: ") })
 	if err != nil {
 		return nil, nil, err
 	}
-	stored, err := store.SEAParts(ctx, db, report.ID)
+	parts, recs, err := safeguarding.OpenReport(ctx, db, report, id, withRecordings)
 	if err != nil {
 		return nil, nil, err
 	}
-	cannotOpen := func(err error) error {
-		if errors.Is(err, safeguarding.ErrNotRecipient) {
-			return fmt.Errorf("this identity cannot open report %s: it was not encrypted to this key", report.Reference)
-		}
-		return fmt.Errorf("report %s: %v", report.Reference, err)
+	files := make([]audioFile, 0, len(recs))
+	for _, r := range recs {
+		files = append(files, audioFile{contentType: r.ContentType, audio: r.Audio, missing: r.Missing})
 	}
-	parts := make([]shownPart, 0, len(stored))
-	for _, p := range stored {
-		plain, err := safeguarding.Unseal(p.Ciphertext, id)
-		if err != nil {
-			return nil, nil, cannotOpen(err)
-		}
-		sp := shownPart{kind: p.Kind, at: p.CreatedAt}
-		switch p.Kind {
-		case store.SEAPartAnswer:
-			if json.Unmarshal(plain, &sp.answer) != nil || sp.answer.Field == "" {
-				sp.raw = string(plain)
-			}
-		case store.SEAPartNote:
-			if json.Unmarshal(plain, &sp.note) != nil {
-				sp.raw = string(plain)
-			}
-		default:
-			sp.raw = string(plain)
-		}
-		parts = append(parts, sp)
-	}
-	stRecs, err := store.SEARecordings(ctx, db, report.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	recs := make([]audioFile, 0, len(stRecs))
-	for _, r := range stRecs {
-		d := audioFile{contentType: r.ContentType, missing: len(r.Audio) == 0}
-		if withRecordings && !d.missing {
-			if d.audio, err = safeguarding.Unseal(r.Audio, id); err != nil {
-				return nil, nil, cannotOpen(err)
-			}
-		}
-		recs = append(recs, d)
-	}
-	return parts, recs, nil
+	return parts, files, nil
 }
 
 // writeRecordings writes recordings in the clear into dir as REF-1.mp3, … (0600), never over
@@ -667,7 +621,7 @@ func indented(s, indent string) string {
 	return strings.ReplaceAll(strings.TrimRight(clean(s), "\n"), "\n", "\n"+indent)
 }
 
-func printReport(w io.Writer, r store.SEAReport, parts []shownPart, loc *time.Location) {
+func printReport(w io.Writer, r store.SEAReport, parts []safeguarding.Part, loc *time.Location) {
 	at := func(t time.Time) string { return t.In(loc).Format(timeLayout) }
 	opt := func(t *time.Time) string {
 		if t == nil {
@@ -704,9 +658,9 @@ func printReport(w io.Writer, r store.SEAReport, parts []shownPart, loc *time.Lo
 	}
 	tw.Flush()
 
-	var answers, notes []shownPart
+	var answers, notes []safeguarding.Part
 	for _, p := range parts {
-		if p.kind == store.SEAPartNote {
+		if p.Kind == store.SEAPartNote {
 			notes = append(notes, p)
 		} else {
 			answers = append(answers, p)
@@ -717,27 +671,27 @@ func printReport(w io.Writer, r store.SEAReport, parts []shownPart, loc *time.Lo
 		fmt.Fprintln(w, "  (nothing yet)")
 	}
 	for _, p := range answers {
-		if p.raw != "" {
-			fmt.Fprintf(w, "  (unrecognised part): %s\n", indented(p.raw, "    "))
+		if p.Raw != "" {
+			fmt.Fprintf(w, "  (unrecognised part): %s\n", indented(p.Raw, "    "))
 			continue
 		}
-		fmt.Fprintf(w, "  %s: %s\n", clean(p.answer.Field), indented(p.answer.Value, "    "))
-		if len(p.answer.Media) > 0 {
-			fmt.Fprintf(w, "    (recordings: %s)\n", clean(strings.Join(p.answer.Media, ", ")))
+		fmt.Fprintf(w, "  %s: %s\n", clean(p.Answer.Field), indented(p.Answer.Value, "    "))
+		if len(p.Answer.Media) > 0 {
+			fmt.Fprintf(w, "    (recordings: %s)\n", clean(strings.Join(p.Answer.Media, ", ")))
 		}
 	}
 	if len(notes) > 0 {
 		fmt.Fprintln(w, "\nNotes:")
 		for _, p := range notes {
-			if p.raw != "" {
-				fmt.Fprintf(w, "  %s: %s\n", at(p.at), indented(p.raw, "    "))
+			if p.Raw != "" {
+				fmt.Fprintf(w, "  %s: %s\n", at(p.At), indented(p.Raw, "    "))
 				continue
 			}
-			when := p.note.At
+			when := p.Note.At
 			if when.IsZero() {
-				when = p.at
+				when = p.At
 			}
-			fmt.Fprintf(w, "  %s, %s: %s\n", at(when), clean(p.note.By), indented(p.note.Note, "    "))
+			fmt.Fprintf(w, "  %s, %s: %s\n", at(when), clean(p.Note.By), indented(p.Note.Note, "    "))
 		}
 	}
 }
@@ -780,11 +734,8 @@ it; the audit log records the move, never the note.`))
 		if err != nil {
 			return err
 		}
-		if r, err = store.SEAReportForUpdate(ctx, tx, r.ID); err != nil {
-			return err
-		}
-		from = cases.Status(r.Status)
-		if err := cases.CheckTransition(from, to); err != nil {
+		from, err = safeguarding.ChangeStatus(ctx, tx, r.ID, to, *note, who, time.Now())
+		if errors.Is(err, cases.ErrTransition) {
 			var allowed []string
 			for _, s := range cases.Statuses() {
 				if cases.CanTransition(from, s) {
@@ -797,24 +748,7 @@ it; the audit log records the move, never the note.`))
 			}
 			return fmt.Errorf("report %s cannot move from %s to %s (from %s: %s)", ref, from, to, from, next)
 		}
-		now := time.Now()
-		if err := store.SetSEAStatus(ctx, tx, r.ID, string(to), now); err != nil {
-			return err
-		}
-		if strings.TrimSpace(*note) != "" {
-			plain, err := json.Marshal(safeguarding.Note{Note: *note, By: who, At: now.UTC()})
-			if err != nil {
-				return err
-			}
-			sealed, err := safeguarding.NewSealer().Seal(ctx, tx, plain)
-			if err != nil {
-				return err
-			}
-			if err := store.AddSEAPart(ctx, tx, r.ID, store.SEAPartNote, sealed, now); err != nil {
-				return err
-			}
-		}
-		return audit(ctx, tx, who, "psea.status", ref, fmt.Sprintf("%s → %s", from, to))
+		return err
 	})
 	if err != nil {
 		return err
