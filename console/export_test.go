@@ -19,3 +19,10 @@ func ContentSecurityPolicy() string { return contentSecurityPolicy() }
 
 // MoreCSS are the areas' style rules.
 func MoreCSS() []string { return moreCSS }
+
+// UnlockedKeys is how many focal points' keys are held in memory.
+func (w *Web) UnlockedKeys() int {
+	w.sea.mu.Lock()
+	defer w.sea.mu.Unlock()
+	return len(w.sea.keys)
+}

@@ -457,7 +457,13 @@ func TestSEAReadReport(t *testing.T) {
 	}
 	// signing out ends it too: that session is no more, and a new sign-in has nothing
 	e.unlock(cookie, seaPassphrase, "")
+	if n := e.web.UnlockedKeys(); n != 1 {
+		t.Fatalf("%d keys unlocked, want 1", n)
+	}
 	e.do(req{method: "POST", path: "/logout", cookie: cookie, form: url.Values{}})
+	if n := e.web.UnlockedKeys(); n != 0 {
+		t.Errorf("signed out, %d keys stay in memory", n)
+	}
 	fresh := e.signedIn(e.login("layla@example.org", "a long enough password"), "/")
 	if a := e.do(req{method: "GET", path: page, cookie: fresh}); a.status != http.StatusSeeOther {
 		t.Errorf("the report after signing out and in again: %d, want 303", a.status)

@@ -398,7 +398,9 @@ func (w *Web) startSession(ctx context.Context, r *http.Request, u store.StaffUs
 // logout ends the request's session, if any, and tells the browser to forget it.
 func (w *Web) logout(rw http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(CookieName); err == nil && wellFormedSession(c.Value) {
-		if err := store.DeleteStaffSession(r.Context(), w.Pool, HashToken(c.Value)); err != nil {
+		hash := HashToken(c.Value)
+		w.sea.drop(hash) // a focal point's key unlocked in this session leaves memory now
+		if err := store.DeleteStaffSession(r.Context(), w.Pool, hash); err != nil {
 			w.serverError(rw, r, "sign out", err)
 			return
 		}
