@@ -35,6 +35,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/campaigns/{id}", cwc(http.HandlerFunc(a.getCampaign)))
 	mux.Handle("POST /api/v1/campaigns/{id}/{action}", cwc(http.HandlerFunc(a.moveCampaign)))
 	a.distributionRoutes(mux, cwc)
+	a.outreachListRoutes(mux, cwc)
 	a.caseRoutes(mux, a.Auth.Require(RoleCaseworker))
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "no such API route: %s %s", r.Method, r.URL.Path)
