@@ -14,5 +14,6 @@ func UseDefaultHashCosts(t testing.TB) {
 	t.Cleanup(func() { hashParams = cheap })
 }
 
-// ContentSecurityPolicy is the policy every console page is served with.
-var ContentSecurityPolicy = contentSecurityPolicy
+// ContentSecurityPolicy is the policy every console page is served with (made on first use,
+// once every area has added its style rules).
+func ContentSecurityPolicy() string { return contentSecurityPolicy() }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -203,11 +204,15 @@ func securityHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", contentSecurityPolicy())
 }
 
 // moreCSS are the rules of an area's pages, each added by its file's init after css.
 var moreCSS []string
+
+// pageStyle is every page's inline style: css and the areas' rules. It is made on first use,
+// after every init has added its rules, and never changes after.
+var pageStyle = sync.OnceValue(func() string { return css + strings.Join(moreCSS, "") })
 
 // css is the only styling: inline, small, and using logical properties so that the same
 // rules lay out Arabic and Sorani right to left.
@@ -240,12 +245,12 @@ table.bars{width:auto;min-width:24em}.bars th{font-weight:normal;white-space:now
 .num{font-variant-numeric:tabular-nums;text-align:end}.weeks{max-width:100%;height:auto;background:#fff;font-size:11px}.weeks .wk{fill:#555}
 `
 
-// contentSecurityPolicy allows the inline style above by its hash, and nothing else.
-var contentSecurityPolicy = func() string {
-	sum := sha256.Sum256([]byte(css))
+// contentSecurityPolicy allows the inline style (pageStyle) by its hash, and nothing else.
+var contentSecurityPolicy = sync.OnceValue(func() string {
+	sum := sha256.Sum256([]byte(pageStyle()))
 	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
 		"'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-}()
+})
 
 //go:embed templates/*.html
 var templateFiles embed.FS
@@ -292,7 +297,7 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 		p.Dir = "rtl"
 	}
 	p.T = texts[p.Lang]
-	p.CSS = template.CSS(css + strings.Join(moreCSS, ""))
+	p.CSS = template.CSS(pageStyle())
 	if p.User != nil {
 		p.RoleName = roleName(p.Lang, p.User.Role)
 		p.LanguageName = languageNames[p.User.Language]

@@ -850,7 +850,7 @@ func checkPage(t *testing.T, name string, a answer) {
 		t.Fatalf("%s: no <style>", name)
 	}
 	sum := sha256.Sum256([]byte(m[1]))
-	if want := "style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; csp != console.ContentSecurityPolicy || !strings.Contains(csp, want) {
+	if want := "style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; csp != console.ContentSecurityPolicy() || !strings.Contains(csp, want) {
 		t.Errorf("%s: Content-Security-Policy %q does not allow the page's style (%s)", name, csp, want)
 	}
 }
