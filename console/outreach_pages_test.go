@@ -125,6 +125,7 @@ func mustContain(t *testing.T, what string, a answer, wantStatus int, says ...st
 		t.Errorf("%s: %d, want %d\n%s", what, a.status, wantStatus, body(a.body))
 		return
 	}
+	checkPage(t, what, a)
 	text := body(a.body)
 	for _, s := range says {
 		if !strings.Contains(text, s) {
@@ -493,9 +494,21 @@ func TestDistributionPages(t *testing.T) {
 	bad := "phone,household,language\n+9647701234567,HH-1,ar\nnot a phone,HH-2,ar\n+9647701234568,,ckb\n+9647701234569,HH-4,french\n"
 	a = e.upload(path+"/households", cookie, "households", "list.csv", bad)
 	mustContain(t, "bad list", a, http.StatusBadRequest, "Nothing was imported: the list has 3 problems.",
-		`Line 3 · phone: "not a phone"`, "Line 4 · household: missing", `Line 5 · language: "french" is not a language`, "Households 0")
+		`Line 3 · phone "not a phone"`, "Line 4 · household missing", `Line 5 · language "french" is not a language`, "Households 0")
 	if n := countRows(t, e, "distribution_households"); n != 0 {
 		t.Errorf("%d households imported from a bad list", n)
+	}
+	// a list of many bad lines: the first 300 named, the others counted, the page still light
+	var many strings.Builder
+	many.WriteString("phone,household,language\n")
+	for i := range 400 {
+		fmt.Fprintf(&many, "07701234,HH-%d,ar\n", i)
+	}
+	a = e.upload(path+"/households", cookie, "households", "list.csv", many.String())
+	mustContain(t, "many bad lines", a, http.StatusBadRequest, "the list has 400 problems", "Line 301 ·",
+		"More lines with problems, not shown: 100")
+	if strings.Contains(body(a.body), "Line 302 ·") {
+		t.Error("more than 300 bad lines named")
 	}
 	mustContain(t, "no file", e.upload(path+"/households", cookie, "households", "", ""), http.StatusBadRequest,
 		"Choose the household list file (CSV) first.")
