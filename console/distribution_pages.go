@@ -294,7 +294,7 @@ func (w *Web) showDistribution(rw http.ResponseWriter, r *http.Request, s sessio
 		v.ImportErrors = append(v.ImportErrors, lv)
 	}
 	if v.Live {
-		rw.Header().Set("Refresh", liveRefresh)
+		rw.Header().Set("Refresh", fmt.Sprintf("%s; url=/distributions/%d", liveRefresh, id))
 	}
 	p := &page{Lang: lang, User: &s.user, Title: text(lang, "distribution_heading") + " " + st.Site, Data: v, Error: show.err}
 	if show.refused != nil {

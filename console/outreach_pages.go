@@ -218,8 +218,8 @@ func (w *Web) campaignFormOf(f url.Values) (campaignForm, outreach.Spec, error) 
 // textField is the text of one language on the campaign form, with its SMS segments once
 // previewed.
 type textField struct {
-	Lang, Name, Label, Dir, Value, Error string
-	SMS                                  *smsText
+	Lang, Tag, Name, Label, Dir, Value, Error string
+	SMS                                       *smsText
 }
 
 // previewView is what the campaign form shows when previewed.
@@ -265,7 +265,8 @@ func (w *Web) showCampaignForm(rw http.ResponseWriter, r *http.Request, s sessio
 	v := &campaignFormView{Form: cf, Errors: map[string]string{}, Zone: w.location().String(),
 		WhenNow: cf.When == "now", WhenAt: cf.When == "at", WhenCron: cf.When == "cron"}
 	for _, l := range locales.Languages {
-		f := textField{Lang: l, Name: "text_" + l, Label: valueText(lang, "lang.", l), Dir: "rtl", Value: cf.Texts[l]}
+		f := textField{Lang: l, Tag: locales.Tag(l).String(), Name: "text_" + l, Label: valueText(lang, "lang.", l), Dir: "rtl",
+			Value: cf.Texts[l]}
 		if !locales.RTL(l) {
 			f.Dir = "ltr"
 		}
@@ -611,7 +612,8 @@ func (w *Web) showCampaign(rw http.ResponseWriter, r *http.Request, s session, i
 	}
 	v.Live = v.Live || st.State == store.CampaignRunning
 	if v.Live {
-		rw.Header().Set("Refresh", liveRefresh)
+		// to the page itself, without what was just done (?done=) said again at each reload
+		rw.Header().Set("Refresh", fmt.Sprintf("%s; url=/campaigns/%d", liveRefresh, id))
 	}
 	p := &page{Lang: lang, User: &s.user, Title: st.Name, Data: v, Error: errText}
 	if status == http.StatusOK {

@@ -3,6 +3,7 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sawt/sawt/console"
+	"github.com/sawt/sawt/locales"
 	"github.com/sawt/sawt/outreach"
 	"github.com/sawt/sawt/store"
 )
@@ -49,7 +51,11 @@ func newOutreachConsole(t *testing.T) *consoleEnv {
 		t.Fatal(err)
 	}
 	e.web.Location = baghdad
-	e.web.Outreach = &outreach.Service{Pool: e.pool, River: rc, Location: baghdad, Now: e.clock.Now}
+	texts, err := locales.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.web.Outreach = &outreach.Service{Pool: e.pool, River: rc, Location: baghdad, Now: e.clock.Now, Texts: texts}
 	e.h = e.web.Handler()
 	return e
 }
@@ -334,8 +340,8 @@ func TestCampaignPageAndMoves(t *testing.T) {
 	}
 	a = e.do(req{method: "GET", path: path, cookie: cookie})
 	mustContain(t, "sending", a, http.StatusOK, "State Sending", "This page reloads every 15 seconds")
-	if a.header.Get("Refresh") != "15" {
-		t.Errorf("Refresh %q while sending, want 15", a.header.Get("Refresh"))
+	if want := fmt.Sprintf("15; url=/campaigns/%d", id); a.header.Get("Refresh") != want {
+		t.Errorf("Refresh %q while sending, want %q", a.header.Get("Refresh"), want)
 	}
 	run := regexp.MustCompile(`(?s)<table class="runs counts">.*?<tbody>\s*<tr>(.*?)</tr>`).FindStringSubmatch(a.body)
 	if run == nil || body(run[1]) != "2026-11-23 12:00 Sending 7 0 0 0 6 0 1 0" {
@@ -522,9 +528,26 @@ func TestDistributionPages(t *testing.T) {
 	}
 	mustContain(t, "after the import", e.do(req{method: "GET", path: a.header.Get("Location"), cookie: cookie}), http.StatusOK,
 		"The household list has been imported: 2 new households.", "Households 2")
-	var announcements int
-	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'distribution_alert' AND args->>'alert' = 'announcement'`).Scan(&announcements); err != nil || announcements != 1 {
-		t.Errorf("%d announcements queued, want 1 (%v)", announcements, err)
+	// the announcement queued at the import goes out: the page shows it with its code and
+	// counts, and is reloaded while it sends
+	var job []byte
+	if err := e.pool.QueryRow(ctx, `SELECT args FROM river_job WHERE kind = 'distribution_alert' AND args->>'alert' = 'announcement'`).Scan(&job); err != nil {
+		t.Fatalf("the announcement job: %v", err)
+	}
+	var args outreach.AlertArgs
+	if err := json.Unmarshal(job, &args); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&outreach.AlertWorker{Service: e.web.Outreach}).Work(ctx, &river.Job[outreach.AlertArgs]{Args: args}); err != nil {
+		t.Fatal(err)
+	}
+	a = e.do(req{method: "GET", path: path, cookie: cookie})
+	alert := regexp.MustCompile(`(?s)<table class="alerts counts">.*?<tbody>\s*<tr>(.*?)</tr>`).FindStringSubmatch(a.body)
+	if alert == nil || !regexp.MustCompile(`^Announcement \d{6} 2026-11-23 12:00 Sending 2 0 0 0 2$`).MatchString(body(alert[1])) {
+		t.Errorf("the announcement's row: %v", alert)
+	}
+	if want := fmt.Sprintf("15; url=%s", path); a.header.Get("Refresh") != want {
+		t.Errorf("Refresh %q while the announcement sends, want %q", a.header.Get("Refresh"), want)
 	}
 
 	// change: refused at the field, then done
