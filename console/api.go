@@ -38,6 +38,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/campaigns/{id}", cwc(http.HandlerFunc(a.getCampaign)))
 	mux.Handle("POST /api/v1/campaigns/{id}/{action}", cwc(http.HandlerFunc(a.moveCampaign)))
 	a.distributionRoutes(mux, cwc)
+	a.outreachListRoutes(mux, cwc)
 	a.caseRoutes(mux, a.Auth.Require(RoleCaseworker))
 	mux.Handle("GET /api/v1/dashboard", a.Auth.Require(RoleViewer, RoleAdmin, RoleCaseworker, RoleCWC)(http.HandlerFunc(a.getDashboard)))
 	a.toolRoutes(mux)

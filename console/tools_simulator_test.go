@@ -49,7 +49,7 @@ func (b *simBrowser) say(text string) answer {
 	return b.do("GET", "/simulator", nil)
 }
 
-func mustContain(t *testing.T, what string, a answer, wants ...string) {
+func bodyHas(t *testing.T, what string, a answer, wants ...string) {
 	t.Helper()
 	for _, want := range wants {
 		if !strings.Contains(a.body, want) {
@@ -77,7 +77,7 @@ func TestSimulator(t *testing.T) {
 		t.Fatalf("the simulator without a conversation: %d\n%s", a.status, a.body)
 	}
 	checkPage(t, "simulator", a)
-	mustContain(t, "the simulator", a, "<h1>محاكي المحادثة</h1>", "كل ما يحدث هنا حقيقي",
+	bodyHas(t, "the simulator", a, "<h1>محاكي المحادثة</h1>", "كل ما يحدث هنا حقيقي",
 		`<option value="sms" selected>رسائل SMS</option>`, `<option value="ar" selected>العربية</option>`,
 		`<option value="badini">البادينية</option>`, `<option value="terminal">الطرفية</option>`,
 		`<button type="submit" name="start" value="1">بدء محادثة</button>`)
@@ -91,17 +91,17 @@ func TestSimulator(t *testing.T) {
 	}
 	a = b.do("GET", "/simulator?started=1", nil)
 	address := "terminal:console-" + strconv.FormatInt(u.ID, 10) + "-" + strings.TrimPrefix(b.simValue, "sms.")
-	mustContain(t, "a new conversation", a, "بدأت محادثة جديدة", `<bdi dir="ltr">`+address+`</bdi>`,
+	bodyHas(t, "a new conversation", a, "بدأت محادثة جديدة", `<bdi dir="ltr">`+address+`</bdi>`,
 		"<dd>رسائل SMS</dd>", "<dd>العربية</dd>", "لم يُكتب شيء بعد", `<textarea name="text"`, "بدء محادثة جديدة")
 
 	a = b.say("مرحبا")
 	checkPage(t, "the conversation", a)
-	mustContain(t, "after hello", a, "أنت (بصفتك الشخص)", "مرحبا", "كيف يمكننا مساعدتك؟ أرسل رقمًا.", "1 - تقديم شكوى")
+	bodyHas(t, "after hello", a, "أنت (بصفتك الشخص)", "مرحبا", "كيف يمكننا مساعدتك؟ أرسل رقمًا.", "1 - تقديم شكوى")
 	if strings.Contains(a.body, "Choose your language") {
 		t.Error("the language chosen was not the person's: the language menu was shown")
 	}
 	a = b.say("1")
-	mustContain(t, "after choosing 1", a, "ما موضوع شكواك؟", "1 - طلب مساعدة")
+	bodyHas(t, "after choosing 1", a, "ما موضوع شكواك؟", "1 - طلب مساعدة")
 
 	// a reload, by another console on the same database: the conversation as the log has it
 	other := &console.Web{Pool: e.pool, Now: e.clock.Now, Simulator: gw}
@@ -115,7 +115,7 @@ func TestSimulator(t *testing.T) {
 	for _, say := range []string{"1", "خزان الماء في المخيم مكسور", "1", "Jeddah 5", "1", "1"} {
 		a = b.say(say)
 	}
-	mustContain(t, "the complaint", a, "شكرًا لك. رقم شكواك هو")
+	bodyHas(t, "the complaint", a, "شكرًا لك. رقم شكواك هو")
 	var channel, urn, description string
 	if err := e.pool.QueryRow(ctx, `SELECT c.channel, u.urn, c.description FROM cases c JOIN urns u ON u.contact_id = c.contact_id`).
 		Scan(&channel, &urn, &description); err != nil {
@@ -139,7 +139,7 @@ func TestSimulator(t *testing.T) {
 		t.Fatalf("the new conversation's cookie: %q (before %q)", b.simValue, before)
 	}
 	a = b.say("hi")
-	mustContain(t, "on Telegram", a, "<dd>تيليغرام</dd>", "<dd>الإنجليزية</dd>", "How can we help you?", "[1 Make a complaint] [2 ")
+	bodyHas(t, "on Telegram", a, "<dd>تيليغرام</dd>", "<dd>الإنجليزية</dd>", "How can we help you?", "[1 Make a complaint] [2 ")
 	if strings.Contains(a.body, "1. Make a complaint") || strings.Contains(a.body, "Jeddah") {
 		t.Errorf("the new conversation lists the options in the text, or shows the old one:\n%s", a.body)
 	}

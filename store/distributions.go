@@ -43,10 +43,15 @@ const (
 const distributionColumns = `id, site, coalesce(governorate, ''), starts_at, place, items, bring, state, announce_at,
 	reminders, created_by, created_at, updated_at`
 
+// targets are where a row of distributionColumns is scanned to.
+func (d *Distribution) targets() []any {
+	return []any{&d.ID, &d.Site, &d.Governorate, &d.StartsAt, &d.Place, &d.Items, &d.Bring, &d.State,
+		&d.AnnounceAt, &d.Reminders, &d.CreatedBy, &d.CreatedAt, &d.UpdatedAt}
+}
+
 func scanDistribution(row pgx.Row) (Distribution, error) {
 	var d Distribution
-	err := row.Scan(&d.ID, &d.Site, &d.Governorate, &d.StartsAt, &d.Place, &d.Items, &d.Bring, &d.State,
-		&d.AnnounceAt, &d.Reminders, &d.CreatedBy, &d.CreatedAt, &d.UpdatedAt)
+	err := row.Scan(d.targets()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
 	}
@@ -84,13 +89,34 @@ func UpdateDistribution(ctx context.Context, db DB, d Distribution) error {
 	return err
 }
 
-// Distributions lists distributions, the latest first.
-func Distributions(ctx context.Context, db DB, limit int) ([]Distribution, error) {
-	rows, err := db.Query(ctx, `SELECT `+distributionColumns+` FROM distributions ORDER BY starts_at DESC, id DESC LIMIT $1`, limit)
+// DistributionListing is a distribution as a list shows it: with how many households it has.
+type DistributionListing struct {
+	Distribution
+	Households int
+}
+
+// Distributions lists distributions, the latest first: limit of them after offset, and
+// whether there are more.
+func Distributions(ctx context.Context, db DB, limit, offset int) ([]DistributionListing, bool, error) {
+	rows, err := db.Query(ctx, `
+		SELECT `+distributionColumns+`, (SELECT count(*)::int FROM distribution_households h WHERE h.distribution_id = d.id)
+		FROM distributions d ORDER BY starts_at DESC, id DESC LIMIT $1 OFFSET $2`, limit+1, offset)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Distribution, error) { return scanDistribution(row) })
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (DistributionListing, error) {
+		var l DistributionListing
+		err := row.Scan(append(l.Distribution.targets(), &l.Households)...)
+		return l, err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	return list, more, nil
 }
 
 // HouseholdRow is one household of an import: a phone number (E.164) and what is known of it.

@@ -51,10 +51,15 @@ const (
 const campaignColumns = `id, name, coalesce(topic, ''), texts, audience, send_at, coalesce(cron, ''), allow_links,
 	allow_missing, state, next_run_at, created_by, created_at, updated_at`
 
+// targets are where a row of campaignColumns is scanned to.
+func (c *Campaign) targets() []any {
+	return []any{&c.ID, &c.Name, &c.Topic, &c.Texts, &c.Audience, &c.SendAt, &c.Cron, &c.AllowLinks,
+		&c.AllowMissing, &c.State, &c.NextRunAt, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt}
+}
+
 func scanCampaign(row pgx.Row) (Campaign, error) {
 	var c Campaign
-	err := row.Scan(&c.ID, &c.Name, &c.Topic, &c.Texts, &c.Audience, &c.SendAt, &c.Cron, &c.AllowLinks,
-		&c.AllowMissing, &c.State, &c.NextRunAt, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt)
+	err := row.Scan(c.targets()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -196,11 +201,38 @@ type Audience struct {
 	NotAlerted   string
 }
 
-// FanOut makes the deliveries of a run: one per person of the audience who can be reached
-// on a broadcast channel, queued, or already counted as skipped (no text in a language they
-// read) or opted out. Each person once, however often it runs. It returns how many people
-// were targeted and the run's first and last delivery IDs.
-func FanOut(ctx context.Context, tx pgx.Tx, runID int64, a Audience, at time.Time) (targeted int, first, last int64, err error) {
+// audienceSQL is who an audience reaches, shared by the fan-out and the count a campaign's
+// preview shows so that both choose the same people: each contact c it matches who has a URN
+// on one of its channels, with u that URN (the newest, one not opted out first), l.lang the
+// language of the text they get (null: none) and st.status what their delivery would be:
+// opted_out, skipped (no text in a language they read) or queued. Its parameters are named
+// (pgx.NamedArgs): those of audienceArgs.
+const audienceSQL = `
+		FROM contacts c
+		CROSS JOIN LATERAL (
+			SELECT u.id, u.scheme, u.opted_out_at FROM urns u
+			WHERE u.contact_id = c.id AND u.scheme = ANY(@schemes)
+			ORDER BY u.opted_out_at IS NOT NULL, u.id DESC LIMIT 1) u
+		CROSS JOIN LATERAL (
+			SELECT CASE coalesce(c.language, '') WHEN 'ar' THEN @lang_ar::text WHEN 'ckb' THEN @lang_ckb::text
+			       WHEN 'badini' THEN @lang_badini::text WHEN 'en' THEN @lang_en::text ELSE @lang_unknown::text END AS lang) l
+		CROSS JOIN LATERAL (
+			SELECT CASE WHEN c.opted_out_at IS NOT NULL OR u.opted_out_at IS NOT NULL THEN 'opted_out'
+			            WHEN l.lang IS NULL THEN 'skipped' ELSE 'queued' END AS status) st
+		WHERE (cardinality(@languages::text[]) = 0 OR c.language = ANY(@languages))
+		  AND (cardinality(@governorates::text[]) = 0 OR c.governorate = ANY(@governorates))
+		  AND (cardinality(@sites::text[]) = 0 OR c.site = ANY(@sites))
+		  AND (cardinality(@households::text[]) = 0 OR c.household_id = ANY(@households))
+		  AND (cardinality(@topics::text[]) = 0 OR EXISTS (
+		        SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id AND s.topic = ANY(@topics)))
+		  AND (@distribution::bigint = 0 OR EXISTS (
+		        SELECT 1 FROM distribution_households h WHERE h.distribution_id = @distribution AND h.contact_id = c.id))
+		  AND (@not_alerted::text = '' OR NOT EXISTS (
+		        SELECT 1 FROM deliveries d JOIN campaign_runs r ON r.id = d.run_id
+		        WHERE d.contact_id = c.id AND r.distribution_id = @distribution AND r.alert = @not_alerted))`
+
+// audienceArgs are the parameters of audienceSQL for a.
+func audienceArgs(a Audience) pgx.NamedArgs {
 	nonNil := func(s []string) []string {
 		if s == nil {
 			return []string{}
@@ -213,34 +245,26 @@ func FanOut(ctx context.Context, tx pgx.Tx, runID int64, a Audience, at time.Tim
 		}
 		return nil
 	}
+	return pgx.NamedArgs{
+		"schemes": nonNil(a.Schemes), "languages": nonNil(a.Languages), "governorates": nonNil(a.Governorates),
+		"sites": nonNil(a.Sites), "households": nonNil(a.Households), "topics": nonNil(a.Topics),
+		"lang_ar": lang("ar"), "lang_ckb": lang("ckb"), "lang_badini": lang("badini"), "lang_en": lang("en"),
+		"lang_unknown": lang(""), "distribution": a.Distribution, "not_alerted": a.NotAlerted,
+	}
+}
+
+// FanOut makes the deliveries of a run: one per person of the audience who can be reached
+// on a broadcast channel, queued, or already counted as skipped (no text in a language they
+// read) or opted out. Each person once, however often it runs. It returns how many people
+// were targeted and the run's first and last delivery IDs.
+func FanOut(ctx context.Context, tx pgx.Tx, runID int64, a Audience, at time.Time) (targeted int, first, last int64, err error) {
+	args := audienceArgs(a)
+	args["run"], args["at"] = runID, at
 	_, err = tx.Exec(ctx, `
 		INSERT INTO deliveries (run_id, contact_id, urn_id, channel, language, status, updated_at)
-		SELECT $1, c.id, u.id, CASE u.scheme WHEN 'tel' THEN 'sms' ELSE u.scheme END, l.lang,
-		       CASE WHEN c.opted_out_at IS NOT NULL OR u.opted_out_at IS NOT NULL THEN 'opted_out'
-		            WHEN l.lang IS NULL THEN 'skipped' ELSE 'queued' END, $2
-		FROM contacts c
-		CROSS JOIN LATERAL (
-			SELECT u.id, u.scheme, u.opted_out_at FROM urns u
-			WHERE u.contact_id = c.id AND u.scheme = ANY($3)
-			ORDER BY u.opted_out_at IS NOT NULL, u.id DESC LIMIT 1) u
-		CROSS JOIN LATERAL (
-			SELECT CASE coalesce(c.language, '') WHEN 'ar' THEN $9::text WHEN 'ckb' THEN $10::text
-			       WHEN 'badini' THEN $11::text WHEN 'en' THEN $12::text ELSE $13::text END AS lang) l
-		WHERE (cardinality($4::text[]) = 0 OR c.language = ANY($4))
-		  AND (cardinality($5::text[]) = 0 OR c.governorate = ANY($5))
-		  AND (cardinality($6::text[]) = 0 OR c.site = ANY($6))
-		  AND (cardinality($7::text[]) = 0 OR c.household_id = ANY($7))
-		  AND (cardinality($8::text[]) = 0 OR EXISTS (
-		        SELECT 1 FROM subscriptions s WHERE s.contact_id = c.id AND s.topic = ANY($8)))
-		  AND ($14::bigint = 0 OR EXISTS (
-		        SELECT 1 FROM distribution_households h WHERE h.distribution_id = $14 AND h.contact_id = c.id))
-		  AND ($15::text = '' OR NOT EXISTS (
-		        SELECT 1 FROM deliveries d JOIN campaign_runs r ON r.id = d.run_id
-		        WHERE d.contact_id = c.id AND r.distribution_id = $14 AND r.alert = $15))
-		ON CONFLICT (run_id, contact_id) DO NOTHING`,
-		runID, at, nonNil(a.Schemes), nonNil(a.Languages), nonNil(a.Governorates), nonNil(a.Sites),
-		nonNil(a.Households), nonNil(a.Topics), lang("ar"), lang("ckb"), lang("badini"), lang("en"), lang(""),
-		a.Distribution, a.NotAlerted)
+		SELECT @run, c.id, u.id, CASE u.scheme WHEN 'tel' THEN 'sms' ELSE u.scheme END, l.lang, st.status, @at`+
+		audienceSQL+`
+		ON CONFLICT (run_id, contact_id) DO NOTHING`, args)
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("fan out run %d: %w", runID, err)
 	}
@@ -250,6 +274,44 @@ func FanOut(ctx context.Context, tx pgx.Tx, runID int64, a Audience, at time.Tim
 		     r AS (UPDATE campaign_runs SET targeted = (SELECT n FROM n) WHERE id = $1)
 		SELECT n, first, last FROM n`, runID).Scan(&targeted, &first, &last)
 	return targeted, first, last, err
+}
+
+// AudienceCount is how many people an audience reaches now, counted as a run's fan-out would
+// make their deliveries.
+type AudienceCount struct {
+	// Reached would be sent the message: their deliveries would be queued.
+	Reached int `json:"reached"`
+	// Skipped read no language the message has a text in.
+	Skipped int `json:"skipped"`
+	// OptedOut asked not to get messages.
+	OptedOut int `json:"opted_out"`
+	// ByLanguage counts those reached by the language of the text they would get.
+	ByLanguage map[string]int `json:"by_language"`
+}
+
+// CountAudience counts the people an audience reaches now, with the conditions of FanOut.
+func CountAudience(ctx context.Context, db DB, a Audience) (AudienceCount, error) {
+	rows, err := db.Query(ctx, `SELECT st.status, coalesce(l.lang, ''), count(*)::int`+audienceSQL+`
+		GROUP BY 1, 2`, audienceArgs(a))
+	if err != nil {
+		return AudienceCount{}, err
+	}
+	n := AudienceCount{ByLanguage: map[string]int{}}
+	var status, lang string
+	var count int
+	_, err = pgx.ForEachRow(rows, []any{&status, &lang, &count}, func() error {
+		switch status {
+		case "queued":
+			n.Reached += count
+			n.ByLanguage[lang] += count
+		case "skipped":
+			n.Skipped += count
+		case "opted_out":
+			n.OptedOut += count
+		}
+		return nil
+	})
+	return n, err
 }
 
 // RunCounts are how a run's deliveries stand.
@@ -265,38 +327,62 @@ type RunCounts struct {
 	Undelivered int `json:"undelivered"`
 }
 
+// runCountsSQL counts the deliveries of a run by status, as the fields of RunCounts in the
+// order of countTargets; the run's ID (a parameter, or a column of an outer query) follows it.
+const runCountsSQL = `
+	SELECT count(*)::int, count(*) FILTER (WHERE status = 'queued')::int, count(*) FILTER (WHERE status = 'sent')::int,
+	       count(*) FILTER (WHERE status = 'delivered')::int, count(*) FILTER (WHERE status = 'undelivered')::int,
+	       count(*) FILTER (WHERE status = 'failed')::int, count(*) FILTER (WHERE status = 'skipped')::int,
+	       count(*) FILTER (WHERE status = 'opted_out')::int, count(*) FILTER (WHERE status = 'cancelled')::int
+	FROM deliveries WHERE run_id = `
+
+// countTargets are where a row of runCountsSQL is scanned to.
+func (c *RunCounts) countTargets() []any {
+	return []any{&c.Targeted, &c.Queued, &c.Sent, &c.Delivered, &c.Undelivered, &c.Failed, &c.Skipped, &c.OptedOut, &c.Cancelled}
+}
+
 // CountRun counts a run's deliveries by state.
 func CountRun(ctx context.Context, db DB, runID int64) (RunCounts, error) {
-	rows, err := db.Query(ctx, `SELECT status, count(*)::int FROM deliveries WHERE run_id = $1 GROUP BY status`, runID)
-	if err != nil {
-		return RunCounts{}, err
-	}
 	var c RunCounts
-	var status string
-	var n int
-	_, err = pgx.ForEachRow(rows, []any{&status, &n}, func() error {
-		c.Targeted += n
-		switch status {
-		case "queued":
-			c.Queued = n
-		case "sent":
-			c.Sent = n
-		case "delivered":
-			c.Delivered = n
-		case "undelivered":
-			c.Undelivered = n
-		case "failed":
-			c.Failed = n
-		case "skipped":
-			c.Skipped = n
-		case "opted_out":
-			c.OptedOut = n
-		case "cancelled":
-			c.Cancelled = n
-		}
-		return nil
-	})
+	err := db.QueryRow(ctx, runCountsSQL+`$1`, runID).Scan(c.countTargets()...)
 	return c, err
+}
+
+// CampaignListing is a campaign as the list of campaigns shows it: with its newest run's
+// counts, which a page reloaded shows as they go.
+type CampaignListing struct {
+	Campaign
+	// Runs is how many runs it has had; Counts are those of the newest (zero without one).
+	Runs   int
+	Counts RunCounts
+}
+
+// Campaigns lists campaigns, the newest first: limit of them after offset, and whether
+// there are more.
+func Campaigns(ctx context.Context, db DB, limit, offset int) ([]CampaignListing, bool, error) {
+	rows, err := db.Query(ctx, `
+		SELECT `+campaignColumns+`, coalesce(r.runs, 0), n.*
+		FROM (SELECT * FROM campaigns ORDER BY id DESC LIMIT $1 OFFSET $2) c
+		LEFT JOIN LATERAL (
+			SELECT max(id) AS newest, count(*)::int AS runs FROM campaign_runs WHERE campaign_id = c.id) r ON true
+		CROSS JOIN LATERAL (`+runCountsSQL+`r.newest) n
+		ORDER BY c.id DESC`, limit+1, offset)
+	if err != nil {
+		return nil, false, err
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CampaignListing, error) {
+		var l CampaignListing
+		err := row.Scan(append(append(l.Campaign.targets(), &l.Runs), l.Counts.countTargets()...)...)
+		return l, err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	return list, more, nil
 }
 
 // Delivery is one queued message of a run, as the sender needs it.

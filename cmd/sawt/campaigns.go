@@ -11,14 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"gopkg.in/yaml.v3"
 
 	"github.com/sawt/sawt/outreach"
+	"github.com/sawt/sawt/store"
 )
 
 const campaignsUsage = `Usage: sawt campaigns create FILE.yaml [--as NAME]
@@ -135,28 +134,25 @@ allowed. Prints the campaign's ID.`))
 	})
 }
 
+// campaignsPage is how many campaigns list reads at a time.
+const campaignsPage = 500
+
 func runCampaignsList(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "campaigns list", "campaigns list", "Lists the campaigns, newest first: ID, state, next run (local time), name.")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	return withOutreach(ctx, e, func(s *outreach.Service) error {
-		rows, err := s.Pool.Query(ctx, `SELECT id, state, next_run_at, name FROM campaigns ORDER BY id DESC`)
-		if err != nil {
-			return err
-		}
-		type row struct {
-			id    int64
-			state string
-			next  *time.Time
-			name  string
-		}
-		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
-			var x row
-			return x, r.Scan(&x.id, &x.state, &x.next, &x.name)
-		})
-		if err != nil {
-			return err
+		var list []store.CampaignListing
+		for offset := 0; ; offset += campaignsPage {
+			page, more, err := store.Campaigns(ctx, s.Pool, campaignsPage, offset)
+			if err != nil {
+				return err
+			}
+			list = append(list, page...)
+			if !more {
+				break
+			}
 		}
 		if len(list) == 0 {
 			fmt.Fprintln(e.stderr, "No campaigns.")
@@ -164,12 +160,12 @@ func runCampaignsList(ctx context.Context, e *env, args []string) error {
 		}
 		w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(w, "ID\tSTATE\tNEXT RUN\tNAME")
-		for _, x := range list {
+		for _, c := range list {
 			next := "-"
-			if x.next != nil {
-				next = x.next.In(s.Location).Format("2006-01-02 15:04")
+			if c.NextRunAt != nil {
+				next = c.NextRunAt.In(s.Location).Format("2006-01-02 15:04")
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", x.id, x.state, next, printable(x.name))
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", c.ID, c.State, next, printable(c.Name))
 		}
 		return w.Flush()
 	})

@@ -165,7 +165,7 @@ func runDistributionsList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return withOutreach(ctx, e, func(s *outreach.Service) error {
-		list, err := store.Distributions(ctx, s.Pool, 1000)
+		list, _, err := store.Distributions(ctx, s.Pool, 1000, 0)
 		if err != nil {
 			return err
 		}
@@ -176,11 +176,7 @@ func runDistributionsList(ctx context.Context, e *env, args []string) error {
 		w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(w, "ID\tSTATE\tSTARTS\tHOUSEHOLDS\tSITE")
 		for _, d := range list {
-			n, err := store.CountHouseholds(ctx, s.Pool, d.ID)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\n", d.ID, d.State, d.StartsAt.In(s.Location).Format("2006-01-02 15:04"), n, printable(d.Site))
+			fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\n", d.ID, d.State, d.StartsAt.In(s.Location).Format("2006-01-02 15:04"), d.Households, printable(d.Site))
 		}
 		return w.Flush()
 	})

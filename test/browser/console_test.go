@@ -15,12 +15,15 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/sawt/sawt/cases"
 	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/console"
 	"github.com/sawt/sawt/gateway"
 	"github.com/sawt/sawt/gateway/gatewaytest"
+	"github.com/sawt/sawt/outreach"
 	"github.com/sawt/sawt/store"
 	"github.com/sawt/sawt/store/pgtest"
 )
@@ -40,8 +43,15 @@ func startConsole(t *testing.T) *consoleEnv {
 	t.Helper()
 	pool := pgtest.New(t)
 	gw := gatewaytest.New(t, gateway.Config{Pool: pool}) // its messages wait queued
-	web := &console.Web{Pool: pool, Location: time.FixedZone("+03", 3*60*60), Cases: gw, Simulator: gw,
-		Logger: slog.New(slog.NewTextHandler(testOutput{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	loc := time.FixedZone("+03", 3*60*60)
+	// Campaigns and alerts are queued as River jobs that no worker takes: nothing is sent.
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := &console.Web{Pool: pool, Location: loc, Cases: gw, Simulator: gw,
+		Outreach: &outreach.Service{Pool: pool, River: rc, Location: loc},
+		Logger:   slog.New(slog.NewTextHandler(testOutput{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	mux := http.NewServeMux()
 	web.Mount(mux)
 	srv := httptest.NewServer(mux) // on 127.0.0.1: the session cookie is not Secure

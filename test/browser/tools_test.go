@@ -1,9 +1,7 @@
 package browser
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"net/http"
 	"strings"
@@ -63,24 +61,6 @@ func TestSimulatorInArabic(t *testing.T) {
 	if dir := run(b, "read the page's direction", chromedp.Evaluate[string](`getComputedStyle(document.documentElement).direction`)); dir != "rtl" {
 		t.Errorf("the simulator is laid out %s, want rtl", dir)
 	}
-}
-
-// silentWAV is half a second of silence as a WAV file (8 kHz, 16-bit mono), as a phone
-// provider's recording would be.
-func silentWAV() []byte {
-	const rate, samples = 8000, 4000
-	var b bytes.Buffer
-	le := binary.LittleEndian
-	b.WriteString("RIFF")
-	_ = binary.Write(&b, le, uint32(36+samples*2))
-	b.WriteString("WAVEfmt ")
-	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(rate), uint32(rate * 2), uint16(2), uint16(16)} {
-		_ = binary.Write(&b, le, v)
-	}
-	b.WriteString("data")
-	_ = binary.Write(&b, le, uint32(samples*2))
-	b.Write(make([]byte, samples*2))
-	return b.Bytes()
 }
 
 // A caseworker's browser plays a case's recording from the case page: the console serves it,
