@@ -126,22 +126,6 @@ func (a *API) previewCampaign(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, previewOf(p))
 }
 
-// distributionItem is a distribution as the list shows it.
-type distributionItem struct {
-	ID          int64      `json:"id"`
-	Site        string     `json:"site"`
-	Governorate string     `json:"governorate,omitempty"`
-	StartsAt    time.Time  `json:"starts_at"`
-	Place       string     `json:"place"`
-	Items       string     `json:"items"`
-	Bring       string     `json:"bring,omitempty"`
-	State       string     `json:"state"`
-	AnnounceAt  *time.Time `json:"announce_at,omitempty"`
-	Reminders   []int32    `json:"reminders_hours"`
-	Households  int        `json:"households"`
-	CreatedBy   string     `json:"created_by,omitempty"`
-}
-
 // listDistributions lists distributions, the latest first, 50 a page (?page=), with their
 // households.
 func (a *API) listDistributions(w http.ResponseWriter, r *http.Request) {
@@ -154,15 +138,13 @@ func (a *API) listDistributions(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, "list the distributions", err)
 		return
 	}
-	items := []distributionItem{}
+	items := []outreach.DistributionSummary{}
 	for _, d := range list {
-		items = append(items, distributionItem{ID: d.ID, Site: d.Site, Governorate: d.Governorate, StartsAt: d.StartsAt,
-			Place: d.Place, Items: d.Items, Bring: d.Bring, State: d.State, AnnounceAt: d.AnnounceAt,
-			Reminders: d.Reminders, Households: d.Households, CreatedBy: d.CreatedBy})
+		items = append(items, outreach.SummaryOf(d.Distribution, d.Households))
 	}
 	WriteJSON(w, http.StatusOK, struct {
-		Distributions []distributionItem `json:"distributions"`
-		Page          int                `json:"page"`
-		More          bool               `json:"more"`
+		Distributions []outreach.DistributionSummary `json:"distributions"`
+		Page          int                            `json:"page"`
+		More          bool                           `json:"more"`
 	}{items, n, more})
 }

@@ -490,21 +490,34 @@ func (s *Service) AlertText(lang string, d store.Distribution, alert, code strin
 	return strings.Join(parts, "\n"), nil
 }
 
-// DistributionStatus is a distribution as the API shows it.
+// DistributionSummary is a distribution as the API lists it: its details and how many
+// households it has.
+type DistributionSummary struct {
+	ID          int64      `json:"id"`
+	Site        string     `json:"site"`
+	Governorate string     `json:"governorate,omitempty"`
+	StartsAt    time.Time  `json:"starts_at"`
+	Place       string     `json:"place"`
+	Items       string     `json:"items"`
+	Bring       string     `json:"bring,omitempty"`
+	State       string     `json:"state"`
+	AnnounceAt  *time.Time `json:"announce_at,omitempty"`
+	Reminders   []int32    `json:"reminders_hours"`
+	Households  int        `json:"households"`
+	CreatedBy   string     `json:"created_by,omitempty"`
+}
+
+// SummaryOf is d as the API lists it, with its households counted.
+func SummaryOf(d store.Distribution, households int) DistributionSummary {
+	return DistributionSummary{ID: d.ID, Site: d.Site, Governorate: d.Governorate, StartsAt: d.StartsAt, Place: d.Place,
+		Items: d.Items, Bring: d.Bring, State: d.State, AnnounceAt: d.AnnounceAt, Reminders: d.Reminders,
+		Households: households, CreatedBy: d.CreatedBy}
+}
+
+// DistributionStatus is a distribution as the API shows it: its summary and its alerts.
 type DistributionStatus struct {
-	ID          int64       `json:"id"`
-	Site        string      `json:"site"`
-	Governorate string      `json:"governorate,omitempty"`
-	StartsAt    time.Time   `json:"starts_at"`
-	Place       string      `json:"place"`
-	Items       string      `json:"items"`
-	Bring       string      `json:"bring,omitempty"`
-	State       string      `json:"state"`
-	AnnounceAt  *time.Time  `json:"announce_at,omitempty"`
-	Reminders   []int32     `json:"reminders_hours"`
-	Households  int         `json:"households"`
-	CreatedBy   string      `json:"created_by,omitempty"`
-	Alerts      []AlertRuns `json:"alerts"`
+	DistributionSummary
+	Alerts []AlertRuns `json:"alerts"`
 }
 
 // AlertRuns is one alert sent, with its code and counts.
@@ -523,12 +536,11 @@ func (s *Service) GetDistribution(ctx context.Context, id int64) (DistributionSt
 	if err != nil {
 		return DistributionStatus{}, err
 	}
-	st := DistributionStatus{ID: d.ID, Site: d.Site, Governorate: d.Governorate, StartsAt: d.StartsAt, Place: d.Place,
-		Items: d.Items, Bring: d.Bring, State: d.State, AnnounceAt: d.AnnounceAt, Reminders: d.Reminders,
-		CreatedBy: d.CreatedBy, Alerts: []AlertRuns{}}
-	if st.Households, err = store.CountHouseholds(ctx, s.Pool, id); err != nil {
-		return st, err
+	households, err := store.CountHouseholds(ctx, s.Pool, id)
+	if err != nil {
+		return DistributionStatus{}, err
 	}
+	st := DistributionStatus{DistributionSummary: SummaryOf(d, households), Alerts: []AlertRuns{}}
 	runs, err := store.RunsOfDistribution(ctx, s.Pool, id)
 	if err != nil {
 		return st, err
