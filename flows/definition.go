@@ -230,11 +230,16 @@ func ParseFlow(file string, data []byte) (*Flow, error) {
 	if len(f.Steps) == 0 {
 		return nil, fmt.Errorf("%s:%d: flow %q has no steps", file, root.Line, f.Name)
 	}
-	if f.Start == "" {
-		f.Start = f.Steps[0].ID
-	}
 	f.steps = make(map[string]*Step, len(f.Steps))
-	for _, s := range f.Steps {
+	for i, s := range f.Steps {
+		if s == nil { // "- " alone in the list
+			return nil, fmt.Errorf("%s:%d: step %d of flow %q is empty", file, root.Line, i+1, f.Name)
+		}
+		for j, c := range s.Choices {
+			if c == nil {
+				return nil, fmt.Errorf("%s:%d: choice %d of step %q is empty", file, s.Line, j+1, s.ID)
+			}
+		}
 		if s.ID == "" {
 			return nil, fmt.Errorf("%s:%d: step has no id", file, s.Line)
 		}
@@ -242,6 +247,9 @@ func ParseFlow(file string, data []byte) (*Flow, error) {
 			return nil, fmt.Errorf("%s:%d: step %q defined twice", file, s.Line, s.ID)
 		}
 		f.steps[s.ID] = s
+	}
+	if f.Start == "" {
+		f.Start = f.Steps[0].ID
 	}
 	return f, nil
 }
