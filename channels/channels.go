@@ -139,6 +139,9 @@ func Buttons(kind Kind, choices []Choice) string {
 type Result struct {
 	Duplicate bool       // the external ID had been received before; nothing new was done
 	Replies   []Outbound // the replies, in order (also for a duplicate, as first produced)
+	// Spooled: the database could not take the message, so it was kept on local disk, to be
+	// handled when the database answers again. There are no replies yet.
+	Spooled bool
 }
 
 // ErrBadInbound is wrapped by a Receiver's refusal of a message that no retry can fix (an
@@ -155,6 +158,9 @@ const (
 	CallPayload = "call"
 	// HangupPayload says the caller hung up: an unfinished conversation is closed.
 	HangupPayload = "hangup"
+	// VoicemailPayload carries a message a caller recorded while the database could not
+	// answer (the recording in Media): it becomes a call-back case.
+	VoicemailPayload = "voicemail"
 	// StopPayload and StartPayload are the provider's own opt-out and opt-in (Twilio's
 	// STOP and START keywords), whatever words the person used.
 	StopPayload  = "stop"

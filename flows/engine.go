@@ -24,6 +24,9 @@ const (
 	LanguageFlow = "language"
 	// PhoneFlow asks whether a phone number the person shared may be kept; optional.
 	PhoneFlow = "phone"
+	// VoicemailFlow takes a message a caller left while the line could not answer
+	// (channels.VoicemailPayload), its recordings in the variable "recording"; optional.
+	VoicemailFlow = "voicemail"
 )
 
 // MenuPayload is what the "main menu" option sends when pressed as a button.
@@ -418,6 +421,20 @@ func (r *run) step(in Input) {
 		return
 	case channels.HangupPayload:
 		r.hangup()
+		return
+	case channels.VoicemailPayload:
+		// A message a caller left while the line could not answer them: whatever they were
+		// doing is over, and what they said becomes a call-back case.
+		var ids []string
+		for _, m := range in.Media {
+			if m.ID != "" {
+				ids = append(ids, m.ID)
+			}
+		}
+		r.sess = Session{}
+		if r.e.flows[VoicemailFlow] != nil {
+			r.enterFlowWith(VoicemailFlow, map[string]string{"recording": strings.Join(ids, " ")})
+		}
 		return
 	}
 	cmd, ok := r.e.commands[folded]

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sawt/sawt/channels"
 	"github.com/sawt/sawt/flows"
 )
 
@@ -180,5 +181,36 @@ func TestArabicAnswerWords(t *testing.T) {
 		if sp.Call == nil || sp.Call.Args["satisfied"] != want {
 			t.Errorf("%q: call %+v, want satisfied=%s", answer, sp.Call, want)
 		}
+	}
+}
+
+// TestVoicemailOpensACallBack: a message a caller left while the line could not answer them
+// ends whatever they were doing and opens a call-back case with its recordings; once the case
+// is open they are thanked.
+func TestVoicemailOpensACallBack(t *testing.T) {
+	defs, err := flows.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := flows.New(defs, texts(t), flows.Config{Actions: map[string][]string{"open_case": {"ok"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := englishSMS()
+	env.Channel = channels.Voice
+	mid := flows.Session{Flow: "complaint", Step: "description", Vars: map[string]string{"category": "feedback"}}
+	sp := e.Step(mid, env, flows.Input{Payload: "voicemail", Media: []channels.Media{{Type: "recording", ID: "RE1"}, {Type: "recording", ID: "RE2"}}})
+	if sp.Call == nil || sp.Call.Action != "open_case" {
+		t.Fatalf("call %+v, want open_case", sp.Call)
+	}
+	for k, want := range map[string]string{"call_back": "yes", "consent_contact": "yes", "recordings": "RE1 RE2", "category": "assistance_request"} {
+		if got := sp.Call.Args[k]; got != want {
+			t.Errorf("open_case %s = %q, want %q", k, got, want)
+		}
+	}
+	done := e.Resume(sp.Session, env, flows.CallResult{Outcome: "ok"})
+	msgs := replies(done)
+	if len(msgs) != 1 || !slices.Equal(keys(msgs[0]), []string{"voice.voicemail_thanks"}) {
+		t.Fatalf("after the case: %+v", msgs)
 	}
 }
