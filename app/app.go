@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/sawt/sawt/locales"
 	"github.com/sawt/sawt/outreach"
 	"github.com/sawt/sawt/safeguarding"
+	"github.com/sawt/sawt/spool"
 	"github.com/sawt/sawt/store"
 	"github.com/sawt/sawt/store/localpg"
 )
@@ -49,6 +51,10 @@ type App struct {
 	Prompts *locales.Prompts
 	// Outreach makes and steers campaigns.
 	Outreach *outreach.Service
+	// Spool keeps what Twilio's webhooks bring while the database cannot take it, and Spooler
+	// feeds it back (nil unless Options.Spool and Twilio is on).
+	Spool   *spool.Spool
+	Spooler *gateway.Spooler
 
 	localPG *localpg.Server
 	workers bool
@@ -59,6 +65,9 @@ type Options struct {
 	// Workers runs the job workers (the outbox). `sawt chat` runs without: its replies are
 	// printed, not sent.
 	Workers bool
+	// Spool keeps Twilio's messages on local disk (SAWT_DATA_DIR/spool) while the database
+	// cannot take them; serve sets it. One process at a time holds a spool.
+	Spool bool
 }
 
 // OpenDatabase connects to DATABASE_URL, or starts the private server under DataDir and
@@ -242,9 +251,23 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		erasers[channels.Telegram] = a.Telegram
 	}
 	if cfg.TwilioSID != "" {
+		// Twilio does not send a failed webhook again: what the database cannot take waits on
+		// disk. Telegram does (for a day), so its webhook answers 503 and Telegram keeps it.
+		var twilioIn interface {
+			channels.Receiver
+			channels.Reports
+		} = a.Gateway
+		if opts.Spool {
+			if err := a.openSpool(); err != nil {
+				return nil, err
+			}
+			if a.Spooler != nil {
+				twilioIn = a.Spooler
+			}
+		}
 		a.Twilio, err = twilio.New(twilio.Config{
 			AccountSID: cfg.TwilioSID, AuthToken: cfg.TwilioToken, From: cfg.TwilioFrom, APIURL: cfg.TwilioAPIURL,
-			PublicURL: cfg.PublicURL, Receiver: a.Gateway, Reports: a.Gateway, Prompts: prompts,
+			PublicURL: cfg.PublicURL, Receiver: twilioIn, Reports: twilioIn, Prompts: prompts,
 			SMSRate: cfg.TwilioSMSRate, MaxSegments: cfg.TwilioMaxSegments,
 			VoiceAR: cfg.TwilioVoiceAR, VoiceEN: cfg.TwilioVoiceEN,
 			Logger: log.With("channel", "twilio"),
@@ -258,6 +281,33 @@ func New(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		fetchRecordings.Fetcher = a.Twilio
 	}
 	return a, nil
+}
+
+// openSpool opens the spool under DataDir and the Spooler in front of the gateway. A spool
+// held by another process (two serve on one data directory) leaves this one without: said
+// once, not fatal.
+func (a *App) openSpool() error {
+	sp, err := spool.Open(spool.Options{Dir: filepath.Join(a.Config.DataDir, "spool"), MaxBytes: a.Config.SpoolMaxBytes,
+		Logger: a.Log.With("component", "spool"), Now: a.Config.Now})
+	if errors.Is(err, spool.ErrLocked) {
+		a.Log.Warn("another process holds the inbound spool in this data directory: SMS that arrive while the database is down will be refused (503) here", "dir", filepath.Join(a.Config.DataDir, "spool"))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open the inbound spool: %w", err)
+	}
+	a.Spool = sp
+	a.Spooler = &gateway.Spooler{Next: a.Gateway, Spool: sp, Logger: a.Log.With("component", "spool"), Now: a.Config.Now,
+		Ping: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			return a.Pool.Ping(ctx)
+		}}
+	a.Registry.MustRegister(gateway.SpoolCollector(sp, a.Config.Now))
+	if st := sp.Stats(); st.Pending > 0 {
+		a.Log.Warn("messages from before a stop wait in the inbound spool; they are handed on once the database answers", "pending", st.Pending)
+	}
+	return nil
 }
 
 // everyLanguage is a text in all four languages, one line each, for messages sent before
@@ -312,6 +362,11 @@ func (a *App) Close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		a.Telegram.Close(ctx) // its acknowledgements of pressed buttons
 		cancel()
+	}
+	if a.Spool != nil {
+		if err := a.Spool.Close(); err != nil {
+			a.Log.Error("close the inbound spool", "err", err)
+		}
 	}
 	if a.Pool != nil {
 		a.Pool.Close()

@@ -27,6 +27,9 @@ type Config struct {
 	DatabaseURL string
 	// DataDir holds the private server's cluster and other local state. Defaults to DefaultDataDir.
 	DataDir string
+	// SpoolMaxBytes caps the local spool of messages the database could not take
+	// (DataDir/spool). Defaults to spool.DefaultMaxBytes.
+	SpoolMaxBytes int64
 	// DBMaxConns caps the connection pool. Defaults to store.DefaultMaxConns().
 	DBMaxConns int32
 	// HTTPAddr is the public listener (provider webhooks). Defaults to DefaultHTTPAddr.
@@ -191,6 +194,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.BroadcastWorkers = n
 	}
+	if v := getenv("SAWT_SPOOL_MAX_BYTES"); v != "" {
+		n, err := parseBytes(v)
+		if err != nil || n < 1<<20 {
+			return c, fmt.Errorf("%w: SAWT_SPOOL_MAX_BYTES=%q must be a size of at least 1MiB, e.g. 1GiB or 500MiB", ErrConfig, v)
+		}
+		c.SpoolMaxBytes = n
+	}
 	if v := getenv("SAWT_DB_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 2 || n > 1000 {
@@ -345,4 +355,25 @@ func checkAddr(addr string) error {
 		return errors.New("has an invalid host")
 	}
 	return nil
+}
+
+// parseBytes reads a size: a number of bytes, or with a unit (KiB, MiB, GiB, also KB, MB, GB
+// meaning the same powers of two, as operators write them).
+func parseBytes(v string) (int64, error) {
+	v = strings.TrimSpace(v)
+	i := strings.IndexFunc(v, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := v, ""
+	if i >= 0 {
+		num, unit = strings.TrimSpace(v[:i]), strings.ToLower(strings.TrimSpace(v[i:]))
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("not a size: %q", v)
+	}
+	mult := map[string]float64{"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
+		"mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30, "t": 1 << 40, "tb": 1 << 40, "tib": 1 << 40}[unit]
+	if mult == 0 || f*mult > 1<<50 {
+		return 0, fmt.Errorf("not a size: %q", v)
+	}
+	return int64(f * mult), nil
 }

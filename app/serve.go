@@ -15,6 +15,7 @@ import (
 	"github.com/sawt/sawt/channels/telegram"
 	"github.com/sawt/sawt/console"
 	"github.com/sawt/sawt/locales"
+	"github.com/sawt/sawt/spool"
 )
 
 // ShutdownTimeout is how long Run lets in-flight webhooks and jobs finish once asked to stop.
@@ -63,7 +64,25 @@ func (a *App) AdminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := a.Ready(r.Context()); err != nil {
+		err := a.Ready(r.Context())
+		if a.Spool != nil {
+			// Spooling or replaying, the node still takes SMS and calls: a load balancer
+			// should keep sending it traffic. Only a full spool makes it unready.
+			st := a.Spool.Stats()
+			if err != nil || st.Pending > 0 {
+				body := map[string]any{"status": "degraded", "spool": spoolStatus(st, a.Config.Now()), "database": "ok"}
+				code := http.StatusOK
+				if err != nil {
+					body["database"] = err.Error()
+				}
+				if st.Bytes >= a.spoolMax() {
+					body["status"], code = "unavailable", http.StatusServiceUnavailable
+				}
+				writeJSON(w, code, body)
+				return
+			}
+		}
+		if err != nil {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
 			return
 		}
@@ -118,6 +137,13 @@ func (a *App) Run(ctx context.Context, l Listeners) error {
 			}
 		}()
 	}
+	if a.Spooler != nil {
+		channelsWG.Add(1)
+		go func() {
+			defer channelsWG.Done()
+			a.Spooler.Run(chanCtx, time.Second)
+		}()
+	}
 	for i, ln := range []net.Listener{l.Public, l.Admin} {
 		wg.Add(1)
 		go func(s *http.Server, ln net.Listener) {
@@ -161,4 +187,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// spoolStatus is the spool as /readyz shows it.
+func spoolStatus(st spool.Stats, now time.Time) map[string]any {
+	age := 0.0
+	if !st.Oldest.IsZero() {
+		age = now.Sub(st.Oldest).Seconds()
+	}
+	return map[string]any{"pending": st.Pending, "bytes": st.Bytes, "oldest_age_seconds": age}
+}
+
+// spoolMax is the spool's cap.
+func (a *App) spoolMax() int64 {
+	if a.Config.SpoolMaxBytes > 0 {
+		return a.Config.SpoolMaxBytes
+	}
+	return spool.DefaultMaxBytes
 }

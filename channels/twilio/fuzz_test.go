@@ -2,9 +2,6 @@ package twilio_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -12,35 +9,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/sawt/sawt/channels"
+	"github.com/sawt/sawt/channels/channeltest"
 	"github.com/sawt/sawt/channels/twilio"
 )
 
 const fuzzToken = "fuzz-auth-token"
-
-// twilioSignature signs a form as Twilio does: HMAC-SHA1 with the auth token over the URL it
-// called followed by every parameter's name and value, sorted by name, in base64.
-func twilioSignature(token, fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(form.Get(k))
-	}
-	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
 
 // checkingReceiver stands in for the gateway behind the webhooks: it checks what the parser
 // hands on, and answers with a reply that has the menu choices a voice answer renders.
@@ -171,7 +149,7 @@ func postWebhook(t *testing.T, h http.HandlerFunc, target, body string, sign boo
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	sig := "bm90IGEgc2lnbmF0dXJl"
 	if form, err := url.ParseQuery(body); sign && err == nil {
-		sig = twilioSignature(fuzzToken, "https://sawt.example.org"+r.URL.RequestURI(), form)
+		sig = channeltest.TwilioSignature(fuzzToken, "https://sawt.example.org"+r.URL.RequestURI(), form)
 	}
 	r.Header.Set("X-Twilio-Signature", sig)
 	w := httptest.NewRecorder()

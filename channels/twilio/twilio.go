@@ -87,6 +87,7 @@ type Channel struct {
 	http    *http.Client // for fetching recordings, with the same rewriting and timeout
 	limiter *rate.Limiter
 	log     *slog.Logger
+	callers callerLanguages
 }
 
 // New checks the configuration and makes a Channel. It sends nothing.

@@ -27,6 +27,8 @@ const (
 	keyTypeNumber = "voice.type_number"
 	keyHidden     = "voice.hidden_number"
 	keyUnavail    = "voice.unavailable"
+	keyOutage     = "voice.outage"
+	keyThanks     = "voice.voicemail_thanks"
 	keyPress      = "voice.press."
 	keyDigit      = "digit."
 )
@@ -48,8 +50,10 @@ const (
 	langEN = "en"
 )
 
-// ServeVoice answers one step of a call. Whatever happens, the caller hears something: a
-// database failure is a spoken apology, never silence or Twilio's error tone.
+// ServeVoice answers one step of a call. Whatever happens, the caller hears something: when
+// the database cannot take the call, the caller is asked to leave a message, which is kept
+// (on disk if need be: see gateway.Spooler) and becomes a call-back case; never silence or
+// Twilio's error tone.
 func (c *Channel) ServeVoice(w http.ResponseWriter, r *http.Request) {
 	form, err := c.form(w, r)
 	if err != nil {
@@ -64,6 +68,10 @@ func (c *Channel) ServeVoice(w http.ResponseWriter, r *http.Request) {
 	urn, err := callerURN(form.Get("From"))
 	if err != nil { // a hidden or foreign-format caller ID: we cannot follow up
 		writeTwiML(w, c.everyLanguage(keyHidden))
+		return
+	}
+	if r.URL.Query().Get(voicemailQuery) == "1" {
+		c.voicemail(w, r, form, callSid, urn)
 		return
 	}
 	step, _ := strconv.Atoi(r.URL.Query().Get("n"))
@@ -85,13 +93,65 @@ func (c *Channel) ServeVoice(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if errors.Is(err, channels.ErrBadInbound) {
 			c.log.Warn("call step refused", "urn", urn.Masked(), "err", err)
-		} else {
-			c.log.Error("call step not stored; apologising to the caller", "urn", urn.Masked(), "err", err)
+			writeTwiML(w, c.everyLanguage(keyUnavail))
+			return
 		}
-		writeTwiML(w, c.everyLanguage(keyUnavail))
+		c.log.Error("call step not stored; asking the caller to leave a message", "urn", urn.Masked(), "err", err)
+		writeTwiML(w, c.leaveMessage(urn))
 		return
 	}
+	if n := len(res.Replies); n > 0 && res.Replies[n-1].Language != "" {
+		c.callers.remember(urn, res.Replies[n-1].Language)
+	}
 	writeTwiML(w, c.render(res.Replies, step+1))
+}
+
+// voicemailQuery marks the step that brings a message left while the database could not take
+// the call (the <Record> of leaveMessage).
+const voicemailQuery = "voicemail"
+
+// leaveMessage is what a caller hears when the database cannot take their call: in their
+// language if this process has spoken with them before, else in all four, a request to leave
+// a message, and a recording whose result comes back to the voicemail step.
+func (c *Channel) leaveMessage(urn channels.URN) []byte {
+	langs := []string{langAR, "ckb", "badini", langEN}
+	if l, ok := c.callers.language(urn); ok {
+		langs = []string{l}
+	}
+	verbs := c.each(langs, keyOutage)
+	verbs = append(verbs, record{Action: c.public + VoicePath + "?" + voicemailQuery + "=1", Method: http.MethodPost,
+		MaxLength: recordMax, Timeout: recordSilence, FinishOnKey: "#", PlayBeep: true,
+		RecordingStatusCallback: c.recordingCallback(false), RecordingStatusCallbackEvent: "completed"})
+	verbs = append(verbs, c.each(langs, keyGoodbye)...)
+	return twiml{Verbs: append(verbs, hangupVerb{})}.bytes()
+}
+
+// voicemail takes the message a caller left: through the pipeline as a VoicemailPayload, which
+// keeps it on disk if the database still cannot take it. Either way the caller is thanked.
+func (c *Channel) voicemail(w http.ResponseWriter, r *http.Request, form url.Values, callSid string, urn channels.URN) {
+	langs := []string{langAR, "ckb", "badini", langEN}
+	if l, ok := c.callers.language(urn); ok {
+		langs = []string{l}
+	}
+	sid := form.Get("RecordingSid")
+	if sid == "" { // hung up or silent: nothing was recorded
+		writeTwiML(w, twiml{Verbs: append(c.each(langs, keyGoodbye), hangupVerb{})}.bytes())
+		return
+	}
+	in := channels.Inbound{
+		Channel: channels.Voice, ExternalID: callSid + ":" + voicemailQuery, URN: urn, Payload: channels.VoicemailPayload,
+		Media: []channels.Media{{Type: "recording", ID: sid, URL: form.Get("RecordingUrl")}}, Inline: true,
+	}
+	res, err := c.cfg.Receiver.Receive(r.Context(), in)
+	switch {
+	case err != nil:
+		c.log.Error("a message left by a caller was not kept", "urn", urn.Masked(), "err", err)
+		writeTwiML(w, c.everyLanguage(keyUnavail))
+	case res.Spooled || len(res.Replies) == 0:
+		writeTwiML(w, twiml{Verbs: append(c.each(langs, keyThanks), hangupVerb{})}.bytes())
+	default:
+		writeTwiML(w, c.render(res.Replies, 0))
+	}
 }
 
 // hiddenCallers are what Twilio gives as From when the caller ID is withheld: ANONYMOUS,

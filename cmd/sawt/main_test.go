@@ -160,6 +160,8 @@ func TestBadConfiguration(t *testing.T) {
 		{"idle not a duration", map[string]string{"SAWT_SESSION_IDLE": "soon"}, []string{`SAWT_SESSION_IDLE="soon"`, "duration"}},
 		{"idle negative", map[string]string{"SAWT_SESSION_IDLE": "-5m"}, []string{`SAWT_SESSION_IDLE="-5m"`}},
 		{"max conns too small", map[string]string{"SAWT_DB_MAX_CONNS": "1"}, []string{`SAWT_DB_MAX_CONNS="1"`}},
+		{"spool size not a size", map[string]string{"SAWT_SPOOL_MAX_BYTES": "lots"}, []string{`SAWT_SPOOL_MAX_BYTES="lots"`, "1GiB"}},
+		{"spool size too small", map[string]string{"SAWT_SPOOL_MAX_BYTES": "10KB"}, []string{`SAWT_SPOOL_MAX_BYTES="10KB"`}},
 		{"public url not http", map[string]string{"SAWT_PUBLIC_URL": "ftp://sawt.example.org"}, []string{`SAWT_PUBLIC_URL="ftp://sawt.example.org"`}},
 		{"two mistakes, one line", map[string]string{"SAWT_HTTP_ADDR": "nonsense", "SAWT_TIMEZONE": "Mars/Base"}, []string{"SAWT_HTTP_ADDR", "SAWT_TIMEZONE"}},
 	}

@@ -35,7 +35,7 @@ printed once on standard error. Stops gracefully on SIGINT or SIGTERM.`))
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	cfg.Logger = log
-	a, err := app.New(ctx, cfg, app.Options{Workers: true})
+	a, err := app.New(ctx, cfg, app.Options{Workers: true, Spool: true})
 	if err != nil {
 		return err
 	}
