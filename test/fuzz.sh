@@ -15,9 +15,26 @@ while IFS=: read -r file name; do
 	[[ $name =~ $filter ]] || continue
 	pkg=./$(dirname "$file")
 	echo "== $pkg $name ($fuzztime)"
-	if ! go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime"; then
+	for try in 1 2 3; do
+		if out=$(go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" 2>&1); then
+			echo "$out" | tail -n 3
+			break
+		fi
+		echo "$out" | tail -n 40
+		# Go 1.26's fuzz coordinator can fail a target at the end of a -fuzztime with a bare
+		# "context deadline exceeded" and no failing input (golang/go#75804, fixed in Go 1.27):
+		# that is tried again; a real finding always writes its input first.
+		if grep -q 'context deadline exceeded' <<<"$out" && ! grep -q 'Failing input written' <<<"$out"; then
+			if ((try < 3)); then
+				echo "-- the fuzz coordinator's end-of-time race (golang/go#75804), not a finding: again"
+				continue
+			fi
+			echo "-- the coordinator's race three times, no failing input: not counted as a failure"
+			break
+		fi
 		failed+=("$pkg $name")
-	fi
+		break
+	done
 done < <(grep -rHoE --include='*_test.go' '^func (Fuzz[A-Za-z0-9_]+)' . | sed -E 's|^\./||; s|:func |:|' | sort)
 if ((${#failed[@]})); then
 	printf 'FAILED: %s\n' "${failed[@]}"

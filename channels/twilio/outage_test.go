@@ -59,6 +59,10 @@ func TestSMSSpooledWhileDatabaseDown(t *testing.T) {
 	if st := e.app.Spool.Stats(); st.Pending != 2 {
 		t.Fatalf("spooled %d, want 2", st.Pending)
 	}
+	metrics := gathered(t, e)
+	if metrics["sawt_spool_pending"] != 2 || metrics["sawt_spool_appended_total"] != 2 || metrics["sawt_spool_bytes"] <= 0 {
+		t.Errorf("spool metrics %v", metrics)
+	}
 	restore()
 	third := e.sms(t, amira, "2") // behind the others, though the database answers
 	if n := e.count(t, `SELECT count(*) FROM inbox`); n != 0 {
@@ -183,4 +187,28 @@ func recordingStatus(callSid, rec string) url.Values {
 		"RecordingUrl":      {"https://api.twilio.com/2010-04-01/Accounts/" + accountSID + "/Recordings/" + rec},
 		"RecordingDuration": {"14"}, "RecordingChannels": {"1"}, "RecordingSource": {"RecordVerb"},
 	}
+}
+
+// gathered are the app's metrics without labels, by name.
+func gathered(t *testing.T, e *env) map[string]float64 {
+	t.Helper()
+	mfs, err := e.app.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if len(m.GetLabel()) > 0 {
+				continue
+			}
+			switch {
+			case m.GetGauge() != nil:
+				out[mf.GetName()] = m.GetGauge().GetValue()
+			case m.GetCounter() != nil:
+				out[mf.GetName()] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
 }
