@@ -75,7 +75,7 @@ func (a *App) AdminHandler() http.Handler {
 				if err != nil {
 					body["database"] = err.Error()
 				}
-				if st.Bytes >= a.spoolMax() {
+				if st.Bytes+spoolHeadroom > a.spoolMax() { // the next message would not fit
 					body["status"], code = "unavailable", http.StatusServiceUnavailable
 				}
 				writeJSON(w, code, body)
@@ -197,6 +197,9 @@ func spoolStatus(st spool.Stats, now time.Time) map[string]any {
 	}
 	return map[string]any{"pending": st.Pending, "bytes": st.Bytes, "oldest_age_seconds": age}
 }
+
+// spoolHeadroom is room for a few more messages: a spool with less free is full to /readyz.
+const spoolHeadroom = 16 << 10
 
 // spoolMax is the spool's cap.
 func (a *App) spoolMax() int64 {

@@ -3,6 +3,7 @@ package twilio_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -58,6 +59,11 @@ func TestSMSSpooledWhileDatabaseDown(t *testing.T) {
 	second := e.sms(t, amira, "1")
 	if st := e.app.Spool.Stats(); st.Pending != 2 {
 		t.Fatalf("spooled %d, want 2", st.Pending)
+	}
+	w := httptest.NewRecorder()
+	e.app.AdminHandler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"status":"degraded"`) || !strings.Contains(w.Body.String(), `"pending":2`) {
+		t.Errorf("/readyz while spooling: %d %s, want 200 degraded", w.Code, w.Body)
 	}
 	metrics := gathered(t, e)
 	if metrics["sawt_spool_pending"] != 2 || metrics["sawt_spool_appended_total"] != 2 || metrics["sawt_spool_bytes"] <= 0 {
@@ -119,6 +125,11 @@ func TestSMSSpoolFull(t *testing.T) {
 	}
 	if !strings.Contains(e.log.String(), "spool is full") {
 		t.Error("a full spool is not logged")
+	}
+	w := httptest.NewRecorder()
+	e.app.AdminHandler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), `"status":"unavailable"`) {
+		t.Errorf("/readyz with a full spool: %d %s", w.Code, w.Body)
 	}
 }
 
