@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -158,7 +157,7 @@ func TestCallDuringOutageLeavesAMessage(t *testing.T) {
 		t.Errorf("verbs %v, want a hangup at the end", v)
 	}
 	// Twilio reports the finished recording; the database still fails: kept too
-	if w := e.post(t, twilio.StatusPath, recordingStatus(c.sid, sid)); w.Code >= 300 {
+	if w := e.post(t, twilio.StatusPath, recordingReport(c.sid, sid)); w.Code >= 300 {
 		t.Fatalf("recording report: %d %s", w.Code, w.Body)
 	}
 	if st := e.app.Spool.Stats(); st.Pending != 2 {
@@ -188,15 +187,6 @@ func TestOutageMessageInTheCallersLanguage(t *testing.T) {
 	says := again.says()
 	if !strings.Contains(says, "يرجى ترك رسالة") || strings.Contains(says, "leave a message") {
 		t.Errorf("the outage message is not in Arabic alone:\n%s", says)
-	}
-}
-
-// recordingStatus is Twilio's report that a recording is complete.
-func recordingStatus(callSid, rec string) url.Values {
-	return url.Values{
-		"AccountSid": {accountSID}, "CallSid": {callSid}, "RecordingSid": {rec}, "RecordingStatus": {"completed"},
-		"RecordingUrl":      {"https://api.twilio.com/2010-04-01/Accounts/" + accountSID + "/Recordings/" + rec},
-		"RecordingDuration": {"14"}, "RecordingChannels": {"1"}, "RecordingSource": {"RecordVerb"},
 	}
 }
 

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/sawt/sawt/store/localpg"
 )
 
@@ -205,20 +208,8 @@ func TestOutageSpoolAndReplay(t *testing.T) {
 		t.Errorf("%d SMS in the inbox, want %d", n, numbers*4)
 	}
 	for i, phone := range phones {
-		rows, err := e2.pool.Query(ctxTimeout(t), `SELECT x.external_id FROM inbox x JOIN messages m ON m.inbox_id = x.id
+		got := queryStrings(t, e2.pool, `SELECT x.external_id FROM inbox x JOIN messages m ON m.inbox_id = x.id
 			JOIN urns u ON u.id = m.urn_id WHERE u.urn = $1 AND m.direction = 'in' ORDER BY m.id`, "tel:"+phone)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, s)
-		}
-		rows.Close()
 		if strings.Join(got, ",") != strings.Join(sids[i], ",") {
 			t.Errorf("%s: messages handled as %v, want %v", phone, got, sids[i])
 		}
@@ -236,22 +227,10 @@ func TestOutageSpoolAndReplay(t *testing.T) {
 	}
 	// the conversations went as if live: everyone said the same in the same order, so everyone
 	// was last asked the same question
-	var lasts []string
-	rows, err := e2.pool.Query(ctxTimeout(t), `SELECT DISTINCT ON (contact_id) text FROM messages
+	lasts := queryStrings(t, e2.pool, `SELECT DISTINCT ON (contact_id) text FROM messages
 		WHERE direction = 'out' AND channel = 'sms' ORDER BY contact_id, id DESC`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		lasts = append(lasts, s)
-	}
-	rows.Close()
-	if len(lasts) != numbers || slices.Compact(slices.Sorted(slices.Values(lasts)))[0] != lasts[0] || len(slices.Compact(slices.Sorted(slices.Values(lasts)))) != 1 {
-		t.Errorf("the %d conversations did not end at the same question: %q", len(lasts), slices.Compact(slices.Sorted(slices.Values(lasts))))
+	if distinct := slices.Compact(slices.Sorted(slices.Values(lasts))); len(lasts) != numbers || len(distinct) != 1 {
+		t.Errorf("the %d conversations did not end at the same question: %q", len(lasts), distinct)
 	}
 	// the calls are call-back cases with their recordings, fetched
 	for i, rec := range recs {
@@ -286,4 +265,18 @@ func queryIntOr(e *twilioEnv, sql string) int {
 		return -1
 	}
 	return n
+}
+
+// queryStrings is a query's one text column, row by row.
+func queryStrings(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) []string {
+	t.Helper()
+	rows, err := pool.Query(ctxTimeout(t), sql, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
