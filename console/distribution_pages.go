@@ -169,11 +169,7 @@ func (w *Web) showDistributionForm(rw http.ResponseWriter, r *http.Request, s se
 // where its households are imported. Refused, the form again with why, at the field.
 func (w *Web) distributionCreate(rw http.ResponseWriter, r *http.Request) {
 	s, _ := sessionFrom(r.Context())
-	lang := s.user.Language
-	r.Body = http.MaxBytesReader(rw, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		w.render(rw, r, http.StatusBadRequest, "message", &page{Lang: lang, User: &s.user, Title: text(lang, "distribution_new_title"),
-			Error: text(lang, "bad_form")})
+	if !w.readForm(rw, r, s, "distribution_new_title") {
 		return
 	}
 	df := distributionFormOf(r.PostForm)

@@ -332,11 +332,7 @@ func (w *Web) showCampaignForm(rw http.ResponseWriter, r *http.Request, s sessio
 // its field.
 func (w *Web) campaignPreview(rw http.ResponseWriter, r *http.Request) {
 	s, _ := sessionFrom(r.Context())
-	lang := s.user.Language
-	r.Body = http.MaxBytesReader(rw, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		w.render(rw, r, http.StatusBadRequest, "message", &page{Lang: lang, User: &s.user, Title: text(lang, "campaign_new_title"),
-			Error: text(lang, "bad_form")})
+	if !w.readForm(rw, r, s, "campaign_new_title") {
 		return
 	}
 	cf, spec, refused := w.campaignFormOf(r.PostForm)
@@ -353,18 +349,14 @@ func (w *Web) campaignPreview(rw http.ResponseWriter, r *http.Request) {
 	if refused == nil && pv.Refusal != nil {
 		refused = pv.Refusal
 	}
-	w.showCampaignForm(rw, r, s, http.StatusOK, cf, refused, &pv, text(lang, "preview_notice"))
+	w.showCampaignForm(rw, r, s, http.StatusOK, cf, refused, &pv, text(s.user.Language, "preview_notice"))
 }
 
 // campaignCreate makes the campaign and schedules its first run: 303 to its page. Refused,
 // the form again with why, at the field.
 func (w *Web) campaignCreate(rw http.ResponseWriter, r *http.Request) {
 	s, _ := sessionFrom(r.Context())
-	lang := s.user.Language
-	r.Body = http.MaxBytesReader(rw, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		w.render(rw, r, http.StatusBadRequest, "message", &page{Lang: lang, User: &s.user, Title: text(lang, "campaign_new_title"),
-			Error: text(lang, "bad_form")})
+	if !w.readForm(rw, r, s, "campaign_new_title") {
 		return
 	}
 	cf, spec, refused := w.campaignFormOf(r.PostForm)
@@ -699,4 +691,17 @@ func (w *Web) campaignMove(verb string) http.HandlerFunc {
 			http.Redirect(rw, r, fmt.Sprintf("/campaigns/%d?done=%s", id, done), http.StatusSeeOther)
 		}
 	}
+}
+
+// readForm reads a posted form (at most maxForm), or answers 400 with a page titled by
+// titleKey saying the form could not be read.
+func (w *Web) readForm(rw http.ResponseWriter, r *http.Request, s session, titleKey string) bool {
+	r.Body = http.MaxBytesReader(rw, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		lang := s.user.Language
+		w.render(rw, r, http.StatusBadRequest, "message", &page{Lang: lang, User: &s.user, Title: text(lang, titleKey),
+			Error: text(lang, "bad_form")})
+		return false
+	}
+	return true
 }
