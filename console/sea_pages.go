@@ -323,26 +323,42 @@ func (w *Web) seaLink(rw http.ResponseWriter, r *http.Request) {
 		refused("the escrow key", "sea_err_escrow")
 		return
 	}
-	now := w.now()
-	err = pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-		if err := store.LinkPSEAIdentity(ctx, tx, s.user.ID, focal.ID, file, now); err != nil {
+	linked := func(tx pgx.Tx) error {
+		if err := store.LinkPSEAIdentity(ctx, tx, s.user.ID, focal.ID, file, w.now()); err != nil {
 			return err
 		}
-		if err := w.seaAudit(ctx, tx, s, "psea.identity_linked", focal.Name, ""); err != nil {
-			return err
+		return w.seaAudit(ctx, tx, s, "psea.identity_linked", focal.Name, "")
+	}
+	if !w.keepUnlocked(rw, r, s, focal.Name, id, linked) {
+		return
+	}
+	w.log().Info("console: SEA identity linked and unlocked", "user", s.user.ID, "recipient", focal.ID)
+	http.Redirect(rw, r, "/sea?done=linked", http.StatusSeeOther)
+}
+
+// keepUnlocked records an unlock (with first, when given, in the same transaction): audited,
+// the user's wrong passphrases forgotten; then keeps the key for the session. A database
+// failure answers 500 and keeps nothing.
+func (w *Web) keepUnlocked(rw http.ResponseWriter, r *http.Request, s session, recipient string, id *age.X25519Identity, first func(pgx.Tx) error) bool {
+	ctx := r.Context()
+	err := pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		if first != nil {
+			if err := first(tx); err != nil {
+				return err
+			}
 		}
-		if err := w.seaAudit(ctx, tx, s, "psea.unlock", focal.Name, ""); err != nil {
+		if err := w.seaAudit(ctx, tx, s, "psea.unlock", recipient, ""); err != nil {
 			return err
 		}
 		return store.ClearLoginFailures(ctx, tx, unlockThrottleKey(s.user.ID))
 	})
 	if err != nil {
-		w.serverError(rw, r, "link an identity", err)
-		return
+		w.serverError(rw, r, "unlock an identity", err)
+		return false
 	}
-	w.sea.put(s.hash, unlockedKey{userID: s.user.ID, recipient: focal.Name, id: id, since: now, lastUsed: now}, w.now, w.idle(), w.maxAge())
-	w.log().Info("console: SEA identity linked and unlocked", "user", s.user.ID, "recipient", focal.ID)
-	http.Redirect(rw, r, "/sea?done=linked", http.StatusSeeOther)
+	now := w.now()
+	w.sea.put(s.hash, unlockedKey{userID: s.user.ID, recipient: recipient, id: id, since: now, lastUsed: now}, w.now, w.idle(), w.maxAge())
+	return true
 }
 
 // seaUnlock opens the user's linked identity with the passphrase typed, for this session, and
@@ -375,18 +391,9 @@ func (w *Web) seaUnlock(rw http.ResponseWriter, r *http.Request) {
 		w.seaInboxError(rw, r, s, http.StatusBadRequest, next, "sea_err_unknown_key")
 		return
 	}
-	now := w.now()
-	err = pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-		if err := w.seaAudit(ctx, tx, s, "psea.unlock", ident.RecipientName, ""); err != nil {
-			return err
-		}
-		return store.ClearLoginFailures(ctx, tx, unlockThrottleKey(s.user.ID))
-	})
-	if err != nil {
-		w.serverError(rw, r, "unlock", err)
+	if !w.keepUnlocked(rw, r, s, ident.RecipientName, id, nil) {
 		return
 	}
-	w.sea.put(s.hash, unlockedKey{userID: s.user.ID, recipient: ident.RecipientName, id: id, since: now, lastUsed: now}, w.now, w.idle(), w.maxAge())
 	w.log().Info("console: SEA key unlocked", "user", s.user.ID)
 	if next == "" {
 		next = "/sea?done=unlocked"
