@@ -67,10 +67,8 @@ func CaseQueue(ctx context.Context, db DB, f QueueFilter, now time.Time, limit, 
 	if err != nil {
 		return nil, false, err
 	}
-	if len(list) > limit {
-		return list[:limit], true, nil
-	}
-	return list, false, nil
+	list, more = trimPage(list, limit)
+	return list, more, nil
 }
 
 // queueOverdue and queueOrder are, in SQL on cases, whether a case is past the deadline it

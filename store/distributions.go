@@ -112,10 +112,7 @@ func Distributions(ctx context.Context, db DB, limit, offset int) ([]Distributio
 	if err != nil {
 		return nil, false, err
 	}
-	more := len(list) > limit
-	if more {
-		list = list[:limit]
-	}
+	list, more := trimPage(list, limit)
 	return list, more, nil
 }
 

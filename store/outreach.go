@@ -378,10 +378,7 @@ func Campaigns(ctx context.Context, db DB, limit, offset int) ([]CampaignListing
 	if err != nil {
 		return nil, false, err
 	}
-	more := len(list) > limit
-	if more {
-		list = list[:limit]
-	}
+	list, more := trimPage(list, limit)
 	return list, more, nil
 }
 

@@ -82,3 +82,12 @@ func isUndefinedTable(err error) bool {
 
 // IsNoRows reports whether err says a query found no row.
 func IsNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
+
+// trimPage cuts a page read with LIMIT limit+1 to limit rows, and says whether there were
+// more: the one extra row is how a list knows it has a next page without counting.
+func trimPage[T any](list []T, limit int) ([]T, bool) {
+	if len(list) > limit {
+		return list[:limit], true
+	}
+	return list, false
+}
