@@ -191,11 +191,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // spoolStatus is the spool as /readyz shows it.
 func spoolStatus(st spool.Stats, now time.Time) map[string]any {
-	age := 0.0
-	if !st.Oldest.IsZero() {
-		age = now.Sub(st.Oldest).Seconds()
-	}
-	return map[string]any{"pending": st.Pending, "bytes": st.Bytes, "oldest_age_seconds": age}
+	return map[string]any{"pending": st.Pending, "bytes": st.Bytes, "oldest_age_seconds": st.OldestAge(now).Seconds()}
 }
 
 // spoolHeadroom is room for a few more messages: a spool with less free is full to /readyz.

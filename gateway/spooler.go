@@ -275,10 +275,7 @@ func (c spoolCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c spoolCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.sp.Stats()
-	age := 0.0
-	if !st.Oldest.IsZero() {
-		age = c.now().Sub(st.Oldest).Seconds()
-	}
+	age := st.OldestAge(c.now()).Seconds()
 	ch <- prometheus.MustNewConstMetric(spoolAppendedDesc, prometheus.CounterValue, float64(st.Appended))
 	ch <- prometheus.MustNewConstMetric(spoolReplayedDesc, prometheus.CounterValue, float64(st.Replayed))
 	ch <- prometheus.MustNewConstMetric(spoolCorruptDesc, prometheus.CounterValue, float64(st.Corrupt))

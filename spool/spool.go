@@ -84,6 +84,14 @@ type Stats struct {
 	Corrupt  int64     // damaged records (or unreadable segment tails) skipped since Open
 }
 
+// OldestAge is how long the oldest pending record has waited at now; 0 when none waits.
+func (st Stats) OldestAge(now time.Time) time.Duration {
+	if st.Oldest.IsZero() {
+		return 0
+	}
+	return now.Sub(st.Oldest)
+}
+
 // Spool is a directory of segments. Its methods are safe for concurrent use.
 type Spool struct {
 	dir      string
